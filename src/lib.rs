@@ -1,0 +1,15 @@
+//! seqcheck: a verification harness for Kinesis-style ordered streams.
+//!
+//! The crate holds one executable specification of the Kinesis data plane (the reference
+//! model), the sequencer every implementation here trusts, an embedded concurrent service, and
+//! a conformance suite that drives any [`StreamService`] and the model side by side.
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod clock;
+pub mod sequencer;
+pub mod service;
+pub mod types;
+
+pub use service::{Capabilities, StreamService, dispatch};
