@@ -13,3 +13,5 @@ pub mod service;
 pub mod types;
 
 pub use service::{Capabilities, StreamService, dispatch};
+pub mod model;
+pub mod scaling;

@@ -1,0 +1,303 @@
+//! The reference model: an executable, sequential specification of the Kinesis data plane.
+//!
+//! The model is explicit about where Kinesis is nondeterministic (which sequence numbers, how
+//! many records a page holds, arrival times within the request window, transient statuses,
+//! throttling). [`Model::observe`] decides whether an implementation's response is admissible
+//! and then continues with the choice the implementation made; [`Model::answer`] resolves the
+//! nondeterminism itself, which makes the model usable as an in-process fake service
+//! ([`ModelService`]).
+
+mod lifecycle;
+mod read;
+mod reshard;
+mod service;
+mod state;
+mod verdict;
+mod write;
+
+pub use service::ModelService;
+pub use state::{HOUR_MS, LoggedRecord, ShardState, StreamState, Window};
+pub use verdict::{ExpectedError, Property, Violation};
+
+use crate::api::{Outcome, Reply, Request};
+use crate::sequencer::SeqFormat;
+use crate::types::{ErrorKind, KinesisError, SequenceNumber, ShardId};
+use std::collections::{BTreeMap, HashMap};
+
+/// How long an iterator stays valid (kinesis-semantics §3.3).
+pub const ITERATOR_TTL_MS: u64 = 300_000;
+/// Largest `Data` blob (kinesis-semantics §5.1).
+pub const MAX_DATA_BYTES: usize = 1_048_576;
+/// Largest PutRecords request, keys included (kinesis-semantics §5.2).
+pub const MAX_PUT_RECORDS_BYTES: usize = 5 * 1_048_576;
+/// Most entries in one PutRecords request.
+pub const MAX_PUT_RECORDS_ENTRIES: usize = 500;
+/// Most bytes one GetRecords page may carry.
+pub const MAX_GET_RECORDS_BYTES: usize = 10 * 1_048_576;
+/// Largest GetRecords `Limit`.
+pub const MAX_GET_RECORDS_LIMIT: i64 = 10_000;
+/// Retention bounds in hours (kinesis-semantics §7).
+pub const RETENTION_HOURS: std::ops::RangeInclusive<i64> = 24..=8760;
+
+/// How strict the model is where Kinesis leaves room, and how it answers requests itself.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ModelConfig {
+    /// Most open shards per account (Kinesis: a per-account quota).
+    pub shard_quota: u32,
+    /// The layout of numbers the model mints when it answers requests itself.
+    pub seq_format: SeqFormat,
+    /// Require every returned number to be a 56-digit AWS-layout number (P1 realism mode).
+    pub require_aws_layout: bool,
+    /// Admit throttling and internal failures on any request (real services may throttle).
+    pub allow_transient_errors: bool,
+    /// Require MillisBehindLatest = 0 when a page reaches the tip of an open shard (P23 is a
+    /// model property only: Kinesis does not promise it).
+    pub strict_millis_behind: bool,
+    /// Slack for comparisons of wall-clock times against 300 s expiry and timestamps.
+    pub clock_tolerance_ms: u64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            shard_quota: 500,
+            seq_format: SeqFormat::Readable,
+            require_aws_layout: false,
+            allow_transient_errors: false,
+            strict_millis_behind: true,
+            clock_tolerance_ms: 0,
+        }
+    }
+}
+
+/// Where a number came from: which stream incarnation and shard answered with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Origin {
+    incarnation: u64,
+    shard: ShardId,
+}
+
+/// What an iterator token stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct IteratorState {
+    stream: String,
+    incarnation: u64,
+    shard: ShardId,
+    /// Inclusive lower bound of the next record to return.
+    from: SequenceNumber,
+    /// AT_TIMESTAMP with uncertain arrival times: the first record returned may lie anywhere
+    /// in `[from, start_by]`.
+    start_by: Option<SequenceNumber>,
+    issued: Window,
+}
+
+/// What a ListShards continuation token stands for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ListingState {
+    stream: String,
+    incarnation: u64,
+    /// Shards not yet listed.
+    remaining: Vec<ShardId>,
+    max_results: usize,
+}
+
+/// The reference model of one Kinesis account.
+#[derive(Clone, Debug)]
+pub struct Model {
+    config: ModelConfig,
+    streams: BTreeMap<String, StreamState>,
+    iterators: HashMap<String, IteratorState>,
+    listings: HashMap<String, ListingState>,
+    origins: HashMap<SequenceNumber, Origin>,
+    next_incarnation: u64,
+    next_token: u64,
+}
+
+/// The response under check, or `None` when the model answers itself.
+type Observed<'a, T> = Option<&'a Result<T, KinesisError>>;
+/// The model's verdict: the admitted outcome, or the broken property.
+type Verdict<T> = Result<Result<T, KinesisError>, Violation>;
+
+impl Model {
+    /// An account with no streams.
+    pub fn new(config: ModelConfig) -> Self {
+        Model {
+            config,
+            streams: BTreeMap::new(),
+            iterators: HashMap::new(),
+            listings: HashMap::new(),
+            origins: HashMap::new(),
+            next_incarnation: 1,
+            next_token: 1,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// The stream named `name`, if the model believes it exists.
+    pub fn stream(&self, name: &str) -> Option<&StreamState> {
+        self.streams.get(name)
+    }
+
+    /// Names of the streams the model believes exist.
+    pub fn stream_names(&self) -> impl Iterator<Item = &str> {
+        self.streams.keys().map(String::as_str)
+    }
+
+    /// Checks an implementation's `outcome` for `request`, issued within `window`; on success
+    /// the model advances with the implementation's choices.
+    pub fn observe(
+        &mut self,
+        request: &Request,
+        outcome: &Outcome,
+        window: Window,
+    ) -> Result<(), Violation> {
+        self.step(request, Some(outcome), window).map(|_| ())
+    }
+
+    /// Answers `request` at time `now_ms` as a conforming service would, resolving every
+    /// nondeterministic choice canonically (maximal pages, its own sequencer's numbers).
+    pub fn answer(&mut self, request: &Request, now_ms: u64) -> Outcome {
+        match self.step(request, None, Window::at(now_ms)) {
+            Ok(outcome) => outcome,
+            Err(violation) => Err(KinesisError::internal(format!(
+                "reference model inconsistency: {violation}"
+            ))),
+        }
+    }
+
+    fn step(&mut self, request: &Request, observed: Option<&Outcome>, w: Window) -> Result<Outcome, Violation> {
+        if let Some(Err(e)) = observed {
+            if e.kind == ErrorKind::MalformedResponse {
+                return Err(Violation::new(
+                    Property::Format,
+                    format!("{} answered with a malformed response: {}", request.operation(), e.message),
+                ));
+            }
+        }
+        macro_rules! route {
+            ($handler:ident, $req:expr, $variant:ident) => {{
+                let typed = match observed {
+                    None => None,
+                    Some(Err(e)) => Some(Err(e.clone())),
+                    Some(Ok(Reply::$variant(r))) => Some(Ok(r.clone())),
+                    Some(Ok(other)) => {
+                        return Err(Violation::new(
+                            Property::Format,
+                            format!("{} answered with {other:?}", request.operation()),
+                        ))
+                    }
+                };
+                self.$handler($req, typed.as_ref(), w).map(|r| r.map(Reply::$variant))
+            }};
+        }
+        macro_rules! route_unit {
+            ($handler:ident, $req:expr) => {{
+                let typed = match observed {
+                    None => None,
+                    Some(Err(e)) => Some(Err(e.clone())),
+                    Some(Ok(_)) => Some(Ok(())),
+                };
+                self.$handler($req, typed.as_ref(), w).map(|r| r.map(|()| Reply::Done))
+            }};
+        }
+        match request {
+            Request::CreateStream(r) => route_unit!(create_stream, r),
+            Request::DeleteStream(r) => route_unit!(delete_stream, r),
+            Request::DescribeStreamSummary(r) => route!(describe_stream_summary, r, Summary),
+            Request::ListShards(r) => route!(list_shards, r, Shards),
+            Request::PutRecord(r) => route!(put_record, r, Put),
+            Request::PutRecords(r) => route!(put_records, r, PutBatch),
+            Request::GetShardIterator(r) => route!(get_shard_iterator, r, Iterator),
+            Request::GetRecords(r) => route!(get_records, r, Records),
+            Request::SplitShard(r) => route_unit!(split_shard, r),
+            Request::MergeShards(r) => route_unit!(merge_shards, r),
+            Request::UpdateShardCount(r) => route!(update_shard_count, r, ShardCount),
+            Request::IncreaseStreamRetentionPeriod(r) => route_unit!(increase_retention, r),
+            Request::DecreaseStreamRetentionPeriod(r) => route_unit!(decrease_retention, r),
+        }
+    }
+
+    /// Judges an outcome when the model expects one of `expected`'s errors.
+    fn expect_error<T>(&self, expected: ExpectedError, observed: Observed<T>, op: &str) -> Verdict<T> {
+        match observed {
+            None => Ok(Err(expected.error)),
+            Some(Err(e)) if expected.admissible.contains(&e.kind) || self.tolerated(e.kind) => {
+                Ok(Err(e.clone()))
+            }
+            Some(Err(e)) => Err(Violation::new(
+                Property::ErrorMapping,
+                format!(
+                    "{op}: expected {} ({}), got {}: {}",
+                    kinds(&expected.admissible),
+                    expected.error.message,
+                    e.kind,
+                    e.message
+                ),
+            )),
+            Some(Ok(_)) => Err(Violation::new(
+                Property::ErrorMapping,
+                format!(
+                    "{op}: expected {} ({}), but the request succeeded",
+                    kinds(&expected.admissible),
+                    expected.error.message
+                ),
+            )),
+        }
+    }
+
+    /// Judges an error when the model expected success; `also` lists errors Kinesis may
+    /// legitimately answer with here. `Ok(())` means "admitted, state unchanged".
+    fn admit_error(&self, e: &KinesisError, also: &[ErrorKind], op: &str) -> Result<(), Violation> {
+        if also.contains(&e.kind) || self.tolerated(e.kind) {
+            Ok(())
+        } else {
+            Err(Violation::new(
+                Property::ErrorMapping,
+                format!("{op}: expected success, got {}: {}", e.kind, e.message),
+            ))
+        }
+    }
+
+    fn tolerated(&self, kind: ErrorKind) -> bool {
+        kind == ErrorKind::Indeterminate
+            || (self.config.allow_transient_errors
+                && matches!(
+                    kind,
+                    ErrorKind::ProvisionedThroughputExceededException | ErrorKind::InternalFailure
+                ))
+    }
+
+    fn mint_token(&mut self, prefix: &str) -> String {
+        let n = self.next_token;
+        self.next_token += 1;
+        format!("{prefix}-{n:08}")
+    }
+
+    /// Checks P1 for a number an implementation answered with.
+    fn check_format(&self, seq: &SequenceNumber, context: &str) -> Result<(), Violation> {
+        if self.config.require_aws_layout
+            && crate::sequencer::SeqFormat::AwsV2.decode(seq).is_none()
+        {
+            return Err(Violation::new(
+                Property::Format,
+                format!("{context}: {seq} is not a 56-digit AWS-layout sequence number"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn stream_mut(&mut self, name: &str) -> Option<&mut StreamState> {
+        self.streams.get_mut(name)
+    }
+}
+
+fn kinds(list: &[ErrorKind]) -> String {
+    list.iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
