@@ -6,25 +6,22 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time in milliseconds since the Unix epoch.
 ///
-/// Guarantee expected of implementations: never goes backwards.
+/// Callers that need monotone time (shard logs stamping arrival times) clamp readings
+/// themselves, so a clock may be read from many threads without shared writes.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current time.
     fn now_ms(&self) -> u64;
 }
 
-/// The machine's wall clock (made monotone: it never reports an earlier time than before).
-#[derive(Debug, Default)]
-pub struct SystemClock {
-    last: AtomicU64,
-}
+/// The machine's wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
-        let wall = SystemTime::now()
+        SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        let prev = self.last.fetch_max(wall, Ordering::Relaxed);
-        prev.max(wall)
+            .map_or(0, |d| d.as_millis() as u64)
     }
 }
 

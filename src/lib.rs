@@ -8,10 +8,14 @@
 
 pub mod api;
 pub mod clock;
+pub mod memory;
+pub mod model;
+pub mod scaling;
 pub mod sequencer;
 pub mod service;
 pub mod types;
+pub mod validate;
 
+pub use memory::MemoryStream;
+pub use model::{Model, ModelConfig, ModelService};
 pub use service::{Capabilities, StreamService, dispatch};
-pub mod model;
-pub mod scaling;
