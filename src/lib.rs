@@ -19,3 +19,4 @@ pub mod validate;
 pub use memory::MemoryStream;
 pub use model::{Model, ModelConfig, ModelService};
 pub use service::{Capabilities, StreamService, dispatch};
+pub mod conformance;

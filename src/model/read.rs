@@ -53,7 +53,11 @@ impl Model {
             return Err(Violation::new(Property::Format, format!("iterator of length {} (must be 1..=512)", token.len())));
         }
         if let Some(known) = self.iterators.get(token) {
-            if known.shard != iterator.shard || known.from != iterator.from || known.incarnation != iterator.incarnation {
+            // Deterministic tokens may encode a different but equivalent bound.
+            let same_place = |a: &IteratorState, b: &IteratorState| {
+                self.streams.get(&a.stream).and_then(|s| s.shard(a.shard)).is_some_and(|sh| sh.position_of(&a.from) == sh.position_of(&b.from))
+            };
+            if known.shard != iterator.shard || known.incarnation != iterator.incarnation || !same_place(known, &iterator) {
                 return Err(Violation::new(
                     Property::IteratorPosition,
                     format!(
@@ -115,8 +119,13 @@ impl Model {
         match (&shard_parse, stream) {
             (Err(e), _) => semantic.push(e.clone()),
             (Ok(id), Some(s)) => match s.shard(*id) {
-                Some(sh) if !is_expired(sh, s.trim_horizon_ms(w.mid())) => shard = Some(sh),
-                Some(_) => ambiguous.push(ErrorKind::ResourceNotFoundException),
+                Some(sh) => {
+                    // An expired shard may or may not still be known to the service (§6.5).
+                    if is_expired(sh, s.trim_horizon_ms(w.mid())) {
+                        ambiguous.push(ErrorKind::ResourceNotFoundException);
+                    }
+                    shard = Some(sh);
+                }
                 None => semantic.push(s.shard_not_found(*id)),
             },
             (Ok(_), None) => {}

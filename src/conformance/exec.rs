@@ -1,0 +1,566 @@
+//! Executes a generated case against an implementation, checking every response with the
+//! reference model and recording the transcript a counterexample is made of.
+
+use super::ops::*;
+use crate::api::*;
+use crate::model::{Model, ModelConfig, Violation, Window};
+use crate::service::{StreamService, dispatch};
+use crate::types::{ErrorKind, SequenceNumber, ShardIteratorType, StreamStatus};
+use bytes::Bytes;
+
+/// Most polls while waiting for a stream to settle.
+const MAX_SETTLE_POLLS: usize = 400;
+/// Most ListShards pages followed in one listing.
+const MAX_LIST_PAGES: usize = 100;
+/// Most GetRecords pages in one drain.
+const MAX_DRAIN_PAGES: usize = 200;
+
+/// What the harness did in one step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// A request and the implementation's outcome.
+    Call(Request, Outcome),
+    /// The implementation's clock was moved forward.
+    AdvanceClock(u64),
+}
+
+/// One numbered step of a transcript.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// 1-based position in the transcript.
+    pub number: usize,
+    /// What happened.
+    pub action: Action,
+}
+
+/// Why a case stopped early.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// A response the model does not admit.
+    Violation(Violation),
+    /// A request whose outcome is unknown (timeout, reset): not a violation by itself.
+    Indeterminate(String),
+}
+
+/// The result of one case.
+#[derive(Clone, Debug)]
+pub struct CaseRun {
+    /// Every step taken.
+    pub steps: Vec<Step>,
+    /// `None` when every response was admissible.
+    pub stop: Option<Stop>,
+    /// Operations skipped because the implementation lacks a capability.
+    pub skipped: usize,
+}
+
+/// Executes cases against one implementation.
+pub struct Executor<'a> {
+    service: &'a dyn StreamService,
+    model: Model,
+    steps: Vec<Step>,
+    names: [String; 2],
+    seqs: Vec<(SequenceNumber, u64)>,
+    iterators: Vec<String>,
+    shards: [Vec<ShardDescription>; 2],
+    case_start_ms: u64,
+    payloads: u64,
+    skipped: usize,
+    poll_sleep: std::time::Duration,
+}
+
+impl<'a> Executor<'a> {
+    /// Prepares a case whose stream names start with `prefix` (unique per execution on a
+    /// shared service).
+    pub fn new(service: &'a dyn StreamService, config: ModelConfig, prefix: &str) -> Self {
+        let real_clock = !service.capabilities().clock_control;
+        Executor {
+            service,
+            model: Model::new(config),
+            steps: Vec::new(),
+            names: [format!("{prefix}-a"), format!("{prefix}-b")],
+            seqs: Vec::new(),
+            iterators: Vec::new(),
+            shards: [Vec::new(), Vec::new()],
+            case_start_ms: service.now_ms(),
+            payloads: 0,
+            skipped: 0,
+            poll_sleep: if real_clock { std::time::Duration::from_millis(20) } else { std::time::Duration::ZERO },
+        }
+    }
+
+    /// Runs the case: create a stream with `shards` shards, apply `ops`, audit every shard,
+    /// delete the streams.
+    pub fn run(mut self, shards: i64, ops: &[Op]) -> CaseRun {
+        let stop = self.run_inner(shards, ops).err();
+        if !matches!(stop, Some(Stop::Indeterminate(_))) {
+            self.teardown();
+        }
+        CaseRun { steps: self.steps, stop, skipped: self.skipped }
+    }
+
+    fn run_inner(&mut self, shards: i64, ops: &[Op]) -> Result<(), Stop> {
+        self.create(0, shards)?;
+        for op in ops {
+            self.apply(op)?;
+        }
+        self.audit()
+    }
+
+    fn teardown(&mut self) {
+        for slot in 0..2 {
+            let name = self.names[slot].clone();
+            if self.model.stream(&name).is_some() {
+                let _ = dispatch(self.service, &Request::DeleteStream(StreamRequest { stream_name: name }));
+            }
+        }
+    }
+
+    /// Sends one request, records it and has the model judge the outcome.
+    fn send(&mut self, request: Request) -> Result<Outcome, Stop> {
+        let lo = self.service.now_ms();
+        let outcome = dispatch(self.service, &request);
+        let hi = self.service.now_ms().max(lo);
+        self.steps.push(Step { number: self.steps.len() + 1, action: Action::Call(request.clone(), outcome.clone()) });
+        if let Err(e) = &outcome {
+            if e.kind == ErrorKind::Indeterminate {
+                return Err(Stop::Indeterminate(format!("{} had an unknown outcome: {}", request.operation(), e.message)));
+            }
+        }
+        self.model.observe(&request, &outcome, Window { lo, hi }).map_err(Stop::Violation)?;
+        self.harvest(&outcome, lo);
+        Ok(outcome)
+    }
+
+    /// Sends a request whose outcome only the model needs.
+    fn call(&mut self, request: Request) -> Result<(), Stop> {
+        self.send(request).map(drop)
+    }
+
+    /// Remembers numbers and iterators so later operations can refer to them.
+    fn harvest(&mut self, outcome: &Outcome, at: u64) {
+        match outcome {
+            Ok(Reply::Put(r)) => self.seqs.push((r.sequence_number, at)),
+            Ok(Reply::PutBatch(b)) => self.seqs.extend(b.records.iter().flatten().map(|r| (r.sequence_number, at))),
+            Ok(Reply::Iterator(it)) => self.iterators.push(it.clone()),
+            Ok(Reply::Records(r)) => self.iterators.extend(r.next_shard_iterator.clone()),
+            _ => {}
+        }
+    }
+
+    fn name(&self, n: &NameRef) -> String {
+        match n {
+            NameRef::Slot(s) => self.names[usize::from(*s) % 2].clone(),
+            NameRef::Unknown => format!("{}-missing", self.names[0]),
+            NameRef::Empty => String::new(),
+            NameRef::TooLong => "s".repeat(129),
+            NameRef::BadChar => "bad name!".into(),
+        }
+    }
+
+    fn slot_of(n: &NameRef) -> usize {
+        match n {
+            NameRef::Slot(s) => usize::from(*s) % 2,
+            _ => 0,
+        }
+    }
+
+    fn key(k: &KeyGen) -> String {
+        match k {
+            KeyGen::Pool(i) => format!("user-{i}"),
+            KeyGen::Length(n) => "k".repeat(*n),
+            KeyGen::Unicode(n) => "é".repeat(*n),
+        }
+    }
+
+    fn data(&mut self, d: &DataGen, key: &str) -> Bytes {
+        self.payloads += 1;
+        let id = self.payloads;
+        match d {
+            DataGen::Small(len) => {
+                let mut v = format!("payload-{id}-").into_bytes();
+                v.resize(usize::from(*len).max(v.len()), b'.');
+                Bytes::from(v)
+            }
+            DataGen::Size(n) => {
+                let mut v = vec![b'x'; *n];
+                let tag = id.to_le_bytes();
+                let k = tag.len().min(*n);
+                v[..k].copy_from_slice(&tag[..k]);
+                Bytes::from(v)
+            }
+            DataGen::Click { event } => super::workload::click_event(key, *event, id, self.service.now_ms()),
+        }
+    }
+
+    fn ehk(&self, slot: usize, h: &HashKeyGen) -> String {
+        let shards = &self.shards[slot];
+        let pick = |i: usize| shards.get(i % shards.len().max(1)).map(|s| s.hash_key_range);
+        match h {
+            HashKeyGen::RangeStart(i) => pick(*i).map_or(0, |r| r.start).to_string(),
+            HashKeyGen::RangeEnd(i) => pick(*i).map_or(u128::MAX, |r| r.end).to_string(),
+            HashKeyGen::Max => u128::MAX.to_string(),
+            HashKeyGen::MaxPlusOne => "340282366920938463463374607431768211456".into(),
+            HashKeyGen::Malformed => "0123".into(),
+            HashKeyGen::Value(v) => v.to_string(),
+        }
+    }
+
+    fn seq(&self, slot: usize, s: &SeqRef) -> String {
+        match s {
+            SeqRef::Returned(i) if !self.seqs.is_empty() => self.seqs[i % self.seqs.len()].0.to_string(),
+            SeqRef::Returned(_) | SeqRef::ShardStart(_) => {
+                let i = if let SeqRef::ShardStart(i) = s { *i } else { 0 };
+                let shards = &self.shards[slot];
+                shards.get(i % shards.len().max(1)).map_or_else(|| "1".into(), |d| d.starting_sequence_number.to_string())
+            }
+            SeqRef::Literal(l) => (*l).to_owned(),
+        }
+    }
+
+    fn open_shards(&self, slot: usize) -> Vec<&ShardDescription> {
+        let mut open: Vec<_> = self.shards[slot].iter().filter(|s| s.ending_sequence_number.is_none()).collect();
+        open.sort_by_key(|s| s.hash_key_range.start);
+        open
+    }
+
+    fn shard(&self, slot: usize, r: &ShardRef) -> Option<ShardDescription> {
+        let known = &self.shards[slot];
+        match r {
+            ShardRef::Known(i) | ShardRef::ShortForm(i) => known.get(i % known.len().max(1)).cloned(),
+            ShardRef::Open(i) => {
+                let open = self.open_shards(slot);
+                open.get(i % open.len().max(1)).map(|s| (*s).clone())
+            }
+            ShardRef::Missing | ShardRef::Malformed => None,
+        }
+    }
+
+    fn shard_name(&self, slot: usize, r: &ShardRef) -> String {
+        match r {
+            ShardRef::Missing => "shardId-000000009999".into(),
+            ShardRef::Malformed => "shard id!".into(),
+            ShardRef::ShortForm(_) => self.shard(slot, r).map_or_else(|| "shardId-0".into(), |s| format!("shardId-{}", s.shard_id.index())),
+            _ => self.shard(slot, r).map_or_else(|| "shardId-000000000000".into(), |s| s.shard_id.to_string()),
+        }
+    }
+
+    fn iterator(&self, r: &IterRef) -> String {
+        match r {
+            IterRef::Returned(i) if !self.iterators.is_empty() => self.iterators[i % self.iterators.len()].clone(),
+            IterRef::Returned(_) | IterRef::Garbage => "AAAAAAAAAAEAAAAAAAAAAQnot-an-iterator".into(),
+            IterRef::Empty => String::new(),
+            IterRef::TooLong => "A".repeat(513),
+        }
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), Stop> {
+        match op {
+            Op::Put { stream, key, data, ehk, ordering } => {
+                let slot = Self::slot_of(stream);
+                let partition_key = Self::key(key);
+                let request = PutRecordRequest {
+                    stream_name: self.name(stream),
+                    data: self.data(data, &partition_key),
+                    partition_key,
+                    explicit_hash_key: ehk.as_ref().map(|h| self.ehk(slot, h)),
+                    sequence_number_for_ordering: ordering.as_ref().map(|s| self.seq(slot, s)),
+                };
+                self.call(Request::PutRecord(request))?;
+            }
+            Op::PutBatch { stream, entries, pad_to } => {
+                let slot = Self::slot_of(stream);
+                let mut records = Vec::with_capacity(pad_to.unwrap_or(entries.len()));
+                let total = pad_to.unwrap_or(entries.len());
+                for i in 0..total {
+                    let Some((k, d, h)) = entries.get(i % entries.len().max(1)) else { break };
+                    let partition_key = Self::key(k);
+                    records.push(PutRecordsEntry {
+                        data: self.data(d, &partition_key),
+                        partition_key,
+                        explicit_hash_key: h.as_ref().map(|h| self.ehk(slot, h)),
+                    });
+                }
+                self.call(Request::PutRecords(PutRecordsRequest { stream_name: self.name(stream), records }))?;
+            }
+            Op::Iterator { stream, shard, position } => {
+                let slot = Self::slot_of(stream);
+                let request = self.iterator_request(self.name(stream), self.shard_name(slot, shard), slot, position);
+                self.call(Request::GetShardIterator(request))?;
+            }
+            Op::Read { iterator, limit } => {
+                let shard_iterator = self.iterator(iterator);
+                self.call(Request::GetRecords(GetRecordsRequest { shard_iterator, limit: *limit }))?;
+            }
+            Op::Drain { stream, shard, limit } => {
+                let slot = usize::from(*stream) % 2;
+                if let Some(s) = self.shard(slot, shard) {
+                    self.drain(slot, &s.shard_id.to_string(), *limit)?;
+                }
+            }
+            Op::Split { stream, shard, at } => self.split(stream, shard, at)?,
+            Op::Merge { stream, shard, swap, gap } => self.merge(usize::from(*stream) % 2, shard, *swap, *gap)?,
+            Op::Scale { stream, quarters } => {
+                let slot = usize::from(*stream) % 2;
+                if !self.service.capabilities().update_shard_count {
+                    self.skipped += 1;
+                    return Ok(());
+                }
+                let open = self.open_shards(slot).len() as i64;
+                let request = UpdateShardCountRequest { stream_name: self.names[slot].clone(), target_shard_count: open * i64::from(*quarters) / 4 };
+                if self.send(Request::UpdateShardCount(request))?.is_ok() {
+                    self.settle(slot)?;
+                }
+            }
+            Op::Wait { ms } => {
+                if self.service.advance_clock(*ms).is_ok() {
+                    self.steps.push(Step { number: self.steps.len() + 1, action: Action::AdvanceClock(*ms) });
+                } else {
+                    self.skipped += 1;
+                }
+            }
+            Op::Retention { stream, increase, hours } => {
+                if !self.service.capabilities().retention {
+                    self.skipped += 1;
+                    return Ok(());
+                }
+                let r = RetentionRequest { stream_name: self.name(stream), retention_period_hours: *hours };
+                let request = if *increase { Request::IncreaseStreamRetentionPeriod(r) } else { Request::DecreaseStreamRetentionPeriod(r) };
+                self.call(request)?;
+            }
+            Op::Create { stream, shards } => {
+                let slot = Self::slot_of(stream);
+                let ok = self.send(Request::CreateStream(CreateStreamRequest { stream_name: self.name(stream), shard_count: *shards }))?.is_ok();
+                if ok {
+                    self.settle(slot)?;
+                }
+            }
+            Op::Delete { stream } => {
+                let name = self.name(stream);
+                if self.send(Request::DeleteStream(StreamRequest { stream_name: name.clone() }))?.is_ok() {
+                    self.await_gone(&name)?;
+                }
+            }
+            Op::List { stream, max_results, token } => {
+                let name = self.name(stream);
+                let request = match token {
+                    None => ListShardsRequest { stream_name: Some(name), max_results: *max_results, ..Default::default() },
+                    Some(true) => ListShardsRequest { stream_name: Some(name), next_token: Some("bm90LWEtdG9rZW4".into()), ..Default::default() },
+                    Some(false) => ListShardsRequest { next_token: Some("bm90LWEtdG9rZW4".into()), max_results: *max_results, ..Default::default() },
+                };
+                if token.is_none() && self.model.stream(&self.names[Self::slot_of(stream)]).is_some() {
+                    self.list_all(Self::slot_of(stream), request)?;
+                } else {
+                    self.call(Request::ListShards(request))?;
+                }
+            }
+            Op::Describe { stream } => {
+                self.call(Request::DescribeStreamSummary(StreamRequest { stream_name: self.name(stream) }))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn iterator_request(&self, stream_name: String, shard_id: String, slot: usize, position: &Position) -> GetShardIteratorRequest {
+        let mut req = GetShardIteratorRequest {
+            stream_name,
+            shard_id,
+            shard_iterator_type: ShardIteratorType::TRIM_HORIZON,
+            starting_sequence_number: None,
+            timestamp_ms: None,
+        };
+        match position {
+            Position::At(s) => {
+                req.shard_iterator_type = ShardIteratorType::AT_SEQUENCE_NUMBER;
+                req.starting_sequence_number = Some(self.seq(slot, s));
+            }
+            Position::After(s) => {
+                req.shard_iterator_type = ShardIteratorType::AFTER_SEQUENCE_NUMBER;
+                req.starting_sequence_number = Some(self.seq(slot, s));
+            }
+            Position::TrimHorizon => {}
+            Position::Latest => req.shard_iterator_type = ShardIteratorType::LATEST,
+            Position::AtTimestamp { record, offset_ms } => {
+                req.shard_iterator_type = ShardIteratorType::AT_TIMESTAMP;
+                let base = match record {
+                    Some(i) if !self.seqs.is_empty() => self.seqs[i % self.seqs.len()].1,
+                    _ => self.case_start_ms,
+                };
+                req.timestamp_ms = Some(base.saturating_add_signed(*offset_ms));
+            }
+            Position::AtTimestampMissing => req.shard_iterator_type = ShardIteratorType::AT_TIMESTAMP,
+            Position::LatestWithNumber(s) => {
+                req.shard_iterator_type = ShardIteratorType::LATEST;
+                req.starting_sequence_number = Some(self.seq(slot, s));
+            }
+            Position::AtWithoutNumber => req.shard_iterator_type = ShardIteratorType::AT_SEQUENCE_NUMBER,
+        }
+        req
+    }
+
+    fn split(&mut self, stream: &NameRef, shard: &ShardRef, at: &SplitAt) -> Result<(), Stop> {
+        if !self.service.capabilities().resharding {
+            self.skipped += 1;
+            return Ok(());
+        }
+        let slot = Self::slot_of(stream);
+        let range = self.shard(slot, shard).map_or(crate::types::HashKeyRange::ALL, |s| s.hash_key_range);
+        let (lo, hi) = (range.start, range.end);
+        let k = match at {
+            SplitAt::Middle => lo + (hi - lo) / 2 + 1,
+            SplitAt::StartPlusOne => lo.saturating_add(1),
+            SplitAt::StartPlusTwo => lo.saturating_add(2),
+            SplitAt::End => hi,
+            SplitAt::EndMinusOne => hi.saturating_sub(1),
+        };
+        let request = SplitShardRequest {
+            stream_name: self.name(stream),
+            shard_to_split: self.shard_name(slot, shard),
+            new_starting_hash_key: k.to_string(),
+        };
+        if self.send(Request::SplitShard(request))?.is_ok() {
+            self.settle(slot)?;
+        }
+        Ok(())
+    }
+
+    fn merge(&mut self, slot: usize, shard: &ShardRef, swap: bool, gap: bool) -> Result<(), Stop> {
+        if !self.service.capabilities().resharding {
+            self.skipped += 1;
+            return Ok(());
+        }
+        let open = self.open_shards(slot);
+        if open.len() < 2 {
+            return Ok(());
+        }
+        let i = match shard {
+            ShardRef::Open(i) | ShardRef::Known(i) => i % (open.len() - 1),
+            _ => 0,
+        };
+        let partner = if gap { (i + 2) % open.len() } else { i + 1 };
+        let (mut a, mut b) = (open[i].shard_id.to_string(), open[partner].shard_id.to_string());
+        if swap {
+            std::mem::swap(&mut a, &mut b);
+        }
+        let request = MergeShardsRequest { stream_name: self.names[slot].clone(), shard_to_merge: a, adjacent_shard_to_merge: b };
+        if self.send(Request::MergeShards(request))?.is_ok() {
+            self.settle(slot)?;
+        }
+        Ok(())
+    }
+
+    fn create(&mut self, slot: usize, shards: i64) -> Result<(), Stop> {
+        let request = CreateStreamRequest { stream_name: self.names[slot].clone(), shard_count: shards };
+        if self.send(Request::CreateStream(request))?.is_ok() {
+            self.settle(slot)?;
+        }
+        Ok(())
+    }
+
+    /// Polls until the stream is ACTIVE, then lists all its shards.
+    fn settle(&mut self, slot: usize) -> Result<(), Stop> {
+        let stream_name = self.names[slot].clone();
+        for _ in 0..MAX_SETTLE_POLLS {
+            let outcome = self.send(Request::DescribeStreamSummary(StreamRequest { stream_name: stream_name.clone() }))?;
+            if matches!(outcome, Ok(Reply::Summary(ref s)) if s.status == StreamStatus::ACTIVE) {
+                let request = ListShardsRequest { stream_name: Some(stream_name), ..Default::default() };
+                return self.list_all(slot, request);
+            }
+            std::thread::sleep(self.poll_sleep);
+        }
+        Err(Stop::Indeterminate(format!("stream {stream_name} did not become ACTIVE after {MAX_SETTLE_POLLS} polls")))
+    }
+
+    fn await_gone(&mut self, name: &str) -> Result<(), Stop> {
+        for _ in 0..MAX_SETTLE_POLLS {
+            let outcome = self.send(Request::DescribeStreamSummary(StreamRequest { stream_name: name.to_owned() }))?;
+            if matches!(&outcome, Err(e) if e.kind == ErrorKind::ResourceNotFoundException) {
+                return Ok(());
+            }
+            std::thread::sleep(self.poll_sleep);
+        }
+        Err(Stop::Indeterminate(format!("stream {name} was not gone after {MAX_SETTLE_POLLS} polls")))
+    }
+
+    /// Follows ListShards pages; on a complete listing, remembers the shards.
+    fn list_all(&mut self, slot: usize, first: ListShardsRequest) -> Result<(), Stop> {
+        let mut request = first;
+        let mut listed = Vec::new();
+        for _ in 0..MAX_LIST_PAGES {
+            match self.send(Request::ListShards(request))? {
+                Ok(Reply::Shards(page)) => {
+                    listed.extend(page.shards);
+                    match page.next_token {
+                        Some(token) => request = ListShardsRequest { next_token: Some(token), ..Default::default() },
+                        None => {
+                            self.shards[slot] = listed;
+                            return Ok(());
+                        }
+                    }
+                }
+                _ => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads `shard` from TRIM_HORIZON until its end (null iterator) or its tip (an empty
+    /// page at MillisBehindLatest 0); returns the numbers read.
+    fn drain(&mut self, slot: usize, shard: &str, limit: Option<i64>) -> Result<Vec<SequenceNumber>, Stop> {
+        let request = GetShardIteratorRequest {
+            stream_name: self.names[slot].clone(),
+            shard_id: shard.to_owned(),
+            shard_iterator_type: ShardIteratorType::TRIM_HORIZON,
+            starting_sequence_number: None,
+            timestamp_ms: None,
+        };
+        let mut read = Vec::new();
+        let Ok(Reply::Iterator(mut it)) = self.send(Request::GetShardIterator(request))? else {
+            return Ok(read);
+        };
+        let mut empty_pages = 0;
+        for _ in 0..MAX_DRAIN_PAGES {
+            let Ok(Reply::Records(page)) = self.send(Request::GetRecords(GetRecordsRequest { shard_iterator: it, limit }))? else {
+                break;
+            };
+            read.extend(page.records.iter().map(|r| r.sequence_number));
+            empty_pages = if page.records.is_empty() { empty_pages + 1 } else { 0 };
+            match page.next_shard_iterator {
+                None => break,
+                Some(next) if empty_pages >= 3 || (page.records.is_empty() && page.millis_behind_latest == 0) => {
+                    let _ = next;
+                    break;
+                }
+                Some(next) => it = next,
+            }
+        }
+        Ok(read)
+    }
+
+    /// P6: every acknowledged, unexpired record is read back from TRIM_HORIZON.
+    fn audit(&mut self) -> Result<(), Stop> {
+        for slot in 0..2 {
+            let name = self.names[slot].clone();
+            let Some(stream) = self.model.stream(&name) else { continue };
+            let now = self.service.now_ms();
+            let horizon = stream.trim_horizon_ms(now);
+            let expected: Vec<(String, Vec<SequenceNumber>)> = stream
+                .shards
+                .iter()
+                .map(|s| (s.id.to_string(), s.log.iter().filter(|r| r.arrival.mid() >= horizon).map(|r| r.seq).collect()))
+                .collect();
+            for (shard, want) in expected {
+                if want.is_empty() {
+                    continue;
+                }
+                let got = self.drain(slot, &shard, None)?;
+                if let Some(missing) = want.iter().find(|s| !got.contains(s)) {
+                    return Err(Stop::Violation(Violation::new(
+                        crate::model::Property::NoLoss,
+                        format!("acknowledged record {missing} of {shard} was never returned when reading from TRIM_HORIZON"),
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}

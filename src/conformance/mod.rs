@@ -1,0 +1,156 @@
+//! The conformance suite: generated operation sequences driven through any
+//! [`crate::StreamService`] and the reference model side by side, shrunk to minimal
+//! counterexamples on disagreement.
+//!
+//! ```no_run
+//! // One #[test] per area for your implementation:
+//! fn make() -> seqcheck::MemoryStream { seqcheck::conformance::in_process_memory() }
+//! seqcheck::conformance_suite!(make);
+//! ```
+
+mod exec;
+mod ops;
+mod report;
+mod runner;
+pub mod workload;
+
+pub use exec::{Action, CaseRun, Executor, Step, Stop};
+pub use ops::{Op, case_strategy, op_strategy};
+pub use report::{AreaReport, AreaStatus, Counterexample, outcome, render_steps, request};
+pub use runner::{Factory, RunConfig, run_area};
+
+use crate::clock::ManualClock;
+use crate::memory::{MemoryConfig, MemoryStream};
+use crate::model::{ModelConfig, ModelService};
+use crate::service::{Capabilities, StreamService};
+use std::fmt;
+use std::sync::Arc;
+
+/// A group of properties with its own operation mix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Area {
+    /// Hash-key routing, explicit hash keys, colliding keys (P3, P4).
+    Routing,
+    /// Numbering: uniqueness, per-shard order, ordering numbers, batches (P1, P2, P5, P7–P9).
+    Sequencing,
+    /// The five iterator types, reuse and expiry (P10, P12, P13).
+    Iterators,
+    /// GetRecords paging, limits, continuity, MillisBehindLatest (P11, P23).
+    Paging,
+    /// Split, merge, UpdateShardCount, lineage and shard ends (P14–P17, P19).
+    Resharding,
+    /// Retention bounds, trimming and TRIM_HORIZON (P20).
+    Retention,
+    /// Every bad input gets the exception Kinesis answers with (P21, P22).
+    Validation,
+}
+
+impl Area {
+    /// Every area, in report order.
+    pub const ALL: [Area; 7] = [
+        Area::Routing,
+        Area::Sequencing,
+        Area::Iterators,
+        Area::Paging,
+        Area::Resharding,
+        Area::Retention,
+        Area::Validation,
+    ];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::Routing => "routing",
+            Area::Sequencing => "sequencing",
+            Area::Iterators => "iterators",
+            Area::Paging => "paging",
+            Area::Resharding => "resharding",
+            Area::Retention => "retention",
+            Area::Validation => "validation",
+        }
+    }
+
+    /// The capability this area needs that `caps` lacks, if any.
+    pub fn missing_capability(self, caps: &Capabilities) -> Option<&'static str> {
+        match self {
+            Area::Resharding if !caps.resharding => Some("resharding (SplitShard/MergeShards)"),
+            Area::Retention if !caps.retention => Some("retention control"),
+            Area::Retention if !caps.clock_control => {
+                Some("clock control (trimming needs hours of time to pass)")
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Area {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The embedded service with a manual clock (so expiry and retention are checkable).
+pub fn in_process_memory() -> MemoryStream {
+    MemoryStream::with_manual_clock(MemoryConfig::default(), ManualClock::default())
+}
+
+/// The reference model served as a fake service, with a manual clock.
+pub fn in_process_model() -> ModelService {
+    ModelService::new(ModelConfig::default(), ManualClock::default())
+}
+
+/// Cases per area in `cargo test` (override with `SEQCHECK_CASES`).
+pub fn default_cases() -> u32 {
+    std::env::var("SEQCHECK_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(RunConfig::default().cases)
+}
+
+/// Runs `area` against implementations made by `factory` and panics with the shrunk
+/// counterexample on a violation. Unsupported areas are reported on stderr, never as passes.
+/// Failing seeds are saved under `proptest-regressions/conformance/<suite>/`.
+pub fn assert_area_passes<S, F>(suite: &str, factory: F, area: Area)
+where
+    S: StreamService + 'static,
+    F: Fn() -> S + Sync,
+{
+    let make = || Arc::new(factory()) as Arc<dyn StreamService>;
+    let cfg = RunConfig {
+        cases: default_cases(),
+        seed: std::env::var("SEQCHECK_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(RunConfig::default().seed),
+        regressions: Some(format!("proptest-regressions/conformance/{}/{}.txt", suite.replace("::", "-"), area.name())),
+        ..RunConfig::default()
+    };
+    let report = run_area(&make, area, &cfg, &|| {});
+    match report.status {
+        AreaStatus::Passed => {}
+        AreaStatus::Failed { counterexample } => panic!("{counterexample}"),
+        AreaStatus::Unsupported { reason } => eprintln!("area {area}: UNSUPPORTED ({reason})"),
+        AreaStatus::Indeterminate { reason } => panic!("area {area}: indeterminate: {reason}"),
+    }
+}
+
+/// Expands to one `#[test]` per area for the implementation `make` returns (a path to a
+/// function `fn() -> impl StreamService`).
+#[macro_export]
+macro_rules! conformance_suite {
+    ($make:path) => {
+        $crate::conformance_suite!(@areas $make; routing Routing, sequencing Sequencing,
+            iterators Iterators, paging Paging, resharding Resharding, retention Retention,
+            validation Validation);
+    };
+    (@areas $make:path; $($test:ident $area:ident),*) => {
+        $(
+            #[test]
+            fn $test() {
+                $crate::conformance::assert_area_passes(
+                    module_path!(),
+                    $make,
+                    $crate::conformance::Area::$area,
+                );
+            }
+        )*
+    };
+}

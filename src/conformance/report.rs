@@ -1,0 +1,209 @@
+//! Counterexamples and per-area results, as people read them and as JSON.
+
+use super::Area;
+use super::exec::{Action, Step};
+use crate::api::{Outcome, Reply, Request};
+use crate::model::Violation;
+use std::fmt::{self, Write as _};
+
+/// A minimal failing case: the steps that lead to a violation, and how to replay it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Counterexample {
+    /// The area whose generator found it.
+    pub area: Area,
+    /// The implementation under test.
+    pub implementation: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// The property broken and how.
+    pub violation: Violation,
+    /// The transcript, numbered.
+    pub steps: Vec<String>,
+    /// A command that replays the run.
+    pub replay: String,
+}
+
+impl fmt::Display for Counterexample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "counterexample in area `{}` against {} ({} steps after shrinking):",
+            self.area,
+            self.implementation,
+            self.steps.len()
+        )?;
+        for s in &self.steps {
+            writeln!(f, "  {s}")?;
+        }
+        writeln!(f, "violated: {}", self.violation)?;
+        write!(f, "replay:   {}", self.replay)
+    }
+}
+
+/// Renders transcript steps as numbered lines.
+pub fn render_steps(steps: &[Step]) -> Vec<String> {
+    steps
+        .iter()
+        .map(|s| match &s.action {
+            Action::Call(req, out) => format!("#{:<3} {}\n       -> {}", s.number, request(req), outcome(out)),
+            Action::AdvanceClock(ms) => format!("#{:<3} (clock advances {ms} ms)", s.number),
+        })
+        .collect()
+}
+
+fn text(s: &str) -> String {
+    if s.chars().count() > 40 {
+        let head: String = s.chars().take(24).collect();
+        format!("{head:?}…({} chars)", s.chars().count())
+    } else {
+        format!("{s:?}")
+    }
+}
+
+fn bytes(b: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&b[..b.len().min(24)]).into_owned();
+    if b.len() > 24 { format!("{head:?}…({} bytes)", b.len()) } else { format!("{head:?}") }
+}
+
+fn opt(o: &Option<String>) -> String {
+    o.as_deref().map_or_else(|| "-".into(), text)
+}
+
+/// One request, compactly.
+pub fn request(r: &Request) -> String {
+    match r {
+        Request::CreateStream(c) => format!("CreateStream {} shards={}", text(&c.stream_name), c.shard_count),
+        Request::DeleteStream(d) => format!("DeleteStream {}", text(&d.stream_name)),
+        Request::DescribeStreamSummary(d) => format!("DescribeStreamSummary {}", text(&d.stream_name)),
+        Request::ListShards(l) => format!(
+            "ListShards stream={} token={} after={} max={:?}",
+            opt(&l.stream_name), opt(&l.next_token), opt(&l.exclusive_start_shard_id), l.max_results
+        ),
+        Request::PutRecord(p) => format!(
+            "PutRecord {} key={} data={} ehk={} ordering={}",
+            text(&p.stream_name), text(&p.partition_key), bytes(&p.data), opt(&p.explicit_hash_key), opt(&p.sequence_number_for_ordering)
+        ),
+        Request::PutRecords(p) => {
+            let mut s = format!("PutRecords {} ({} entries)", text(&p.stream_name), p.records.len());
+            for (i, e) in p.records.iter().enumerate().take(8) {
+                let _ = write!(s, "\n         [{i}] key={} data={} ehk={}", text(&e.partition_key), bytes(&e.data), opt(&e.explicit_hash_key));
+            }
+            s
+        }
+        Request::GetShardIterator(g) => format!(
+            "GetShardIterator {} {} {} seq={} ts={:?}",
+            text(&g.stream_name), text(&g.shard_id), g.shard_iterator_type, opt(&g.starting_sequence_number), g.timestamp_ms
+        ),
+        Request::GetRecords(g) => format!("GetRecords iterator={} limit={:?}", text(&g.shard_iterator), g.limit),
+        Request::SplitShard(s) => format!("SplitShard {} {} at {}", text(&s.stream_name), s.shard_to_split, s.new_starting_hash_key),
+        Request::MergeShards(m) => format!("MergeShards {} {} + {}", text(&m.stream_name), m.shard_to_merge, m.adjacent_shard_to_merge),
+        Request::UpdateShardCount(u) => format!("UpdateShardCount {} target={}", text(&u.stream_name), u.target_shard_count),
+        Request::IncreaseStreamRetentionPeriod(r) => format!("IncreaseStreamRetentionPeriod {} {} h", text(&r.stream_name), r.retention_period_hours),
+        Request::DecreaseStreamRetentionPeriod(r) => format!("DecreaseStreamRetentionPeriod {} {} h", text(&r.stream_name), r.retention_period_hours),
+    }
+}
+
+/// One outcome, compactly.
+pub fn outcome(o: &Outcome) -> String {
+    match o {
+        Err(e) => format!("{}: {}", e.kind, e.message),
+        Ok(Reply::Done) => "ok".into(),
+        Ok(Reply::Summary(s)) => format!("{} retention={}h open_shards={}", s.status.name(), s.retention_period_hours, s.open_shard_count),
+        Ok(Reply::Shards(l)) => {
+            let mut s = format!("{} shards, next_token={}", l.shards.len(), opt(&l.next_token));
+            for d in &l.shards {
+                let _ = write!(
+                    s,
+                    "\n         {} [{}..{}] parent={:?} adjacent={:?} start={} end={}",
+                    d.shard_id,
+                    d.hash_key_range.start,
+                    d.hash_key_range.end,
+                    d.parent_shard_id.map(|p| p.to_string()),
+                    d.adjacent_parent_shard_id.map(|p| p.to_string()),
+                    d.starting_sequence_number,
+                    d.ending_sequence_number.map_or_else(|| "-".into(), |e| e.to_string())
+                );
+            }
+            s
+        }
+        Ok(Reply::Put(p)) => format!("{} seq={}", p.shard_id, p.sequence_number),
+        Ok(Reply::PutBatch(b)) => {
+            let mut s = format!("failed={}", b.failed_record_count);
+            for (i, r) in b.records.iter().enumerate().take(8) {
+                match r {
+                    Ok(p) => { let _ = write!(s, "\n         [{i}] {} seq={}", p.shard_id, p.sequence_number); }
+                    Err(e) => { let _ = write!(s, "\n         [{i}] {}", e.kind); }
+                }
+            }
+            s
+        }
+        Ok(Reply::Iterator(it)) => format!("iterator {}", text(it)),
+        Ok(Reply::Records(r)) => {
+            let mut s = format!(
+                "{} records, next={}, behind={}ms, children={:?}",
+                r.records.len(),
+                opt(&r.next_shard_iterator),
+                r.millis_behind_latest,
+                r.child_shards.iter().map(|c| c.shard_id.to_string()).collect::<Vec<_>>()
+            );
+            for rec in r.records.iter().take(8) {
+                let _ = write!(s, "\n         seq={} key={} data={}", rec.sequence_number, text(&rec.partition_key), bytes(&rec.data));
+            }
+            s
+        }
+        Ok(Reply::ShardCount(c)) => format!("current={} target={}", c.current_shard_count, c.target_shard_count),
+    }
+}
+
+/// How an area fared.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum AreaStatus {
+    /// Every case passed.
+    Passed,
+    /// A violation was found.
+    Failed {
+        /// The shrunk counterexample.
+        counterexample: Box<Counterexample>,
+    },
+    /// The implementation lacks a capability the area needs.
+    Unsupported {
+        /// Which capability.
+        reason: String,
+    },
+    /// Cases could not be judged (transport failures); never counted as a pass or a failure.
+    Indeterminate {
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// The result of one area.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AreaReport {
+    /// The area.
+    pub area: Area,
+    /// The verdict.
+    #[serde(flatten)]
+    pub status: AreaStatus,
+    /// Cases executed (shrinking runs included).
+    pub cases: u64,
+    /// Requests sent.
+    pub ops: u64,
+    /// Operations skipped for missing capabilities.
+    pub skipped_ops: u64,
+    /// Wall time in seconds.
+    pub seconds: f64,
+}
+
+impl AreaReport {
+    /// Short status word for tables.
+    pub fn status_word(&self) -> &'static str {
+        match self.status {
+            AreaStatus::Passed => "passed",
+            AreaStatus::Failed { .. } => "FAILED",
+            AreaStatus::Unsupported { .. } => "unsupported",
+            AreaStatus::Indeterminate { .. } => "indeterminate",
+        }
+    }
+}

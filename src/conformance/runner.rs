@@ -1,0 +1,149 @@
+//! Drives cases through proptest: generation, shrinking to a minimal counterexample, and
+//! persistence of failing seeds as regressions.
+
+use super::exec::{CaseRun, Executor, Stop};
+use super::ops::{Op, case_strategy};
+use super::report::{AreaReport, AreaStatus, Counterexample, render_steps};
+use super::Area;
+use crate::model::ModelConfig;
+use crate::service::StreamService;
+use proptest::test_runner::{
+    Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
+};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// Makes the implementation a case runs against: a fresh one per case for in-process
+/// services, a shared client for remote ones (stream names are unique per execution).
+pub type Factory<'a> = dyn Fn() -> Arc<dyn StreamService> + Sync + 'a;
+
+/// How a conformance run is set up.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Cases per area (before shrinking).
+    pub cases: u32,
+    /// Seed of the run; the same seed, case count and implementation replay the same cases.
+    pub seed: u64,
+    /// Most operations per case.
+    pub max_ops: usize,
+    /// Where failing seeds are saved and re-run first (`None`: not persisted).
+    pub regressions: Option<String>,
+    /// Model strictness for this implementation.
+    pub model: ModelConfig,
+    /// Prefix of stream names (keep it unique per run on shared services).
+    pub name_prefix: String,
+    /// Upper bound on shrinking time.
+    pub max_shrink_ms: u32,
+    /// How to replay from the command line (`--areas` and `--seed` are appended).
+    pub replay_command: String,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            cases: 96,
+            seed: 0x5eec_4eca,
+            max_ops: 40,
+            regressions: None,
+            model: ModelConfig::default(),
+            name_prefix: "sc".into(),
+            max_shrink_ms: 60_000,
+            replay_command: "cargo run --release -- check".into(),
+        }
+    }
+}
+
+fn rng_for(seed: u64, area: Area) -> TestRng {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8] = area as u8;
+    TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
+}
+
+/// Runs one area against the implementations `factory` makes; `on_case` is called after each
+/// executed case (for progress bars).
+pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(dyn Fn() + Sync)) -> AreaReport {
+    let start = Instant::now();
+    let probe = factory();
+    let caps = probe.capabilities();
+    let implementation = probe.name();
+    drop(probe);
+    let report = |status, cases, ops, skipped| AreaReport {
+        area,
+        status,
+        cases,
+        ops,
+        skipped_ops: skipped,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    if let Some(missing) = area.missing_capability(&caps) {
+        return report(AreaStatus::Unsupported { reason: missing.into() }, 0, 0, 0);
+    }
+    let cases = AtomicU64::new(0);
+    let ops = AtomicU64::new(0);
+    let skipped = AtomicU64::new(0);
+    let indeterminate = std::sync::Mutex::new(None::<String>);
+    let execute = |shards: i64, list: &[Op]| -> CaseRun {
+        let n = cases.fetch_add(1, Ordering::Relaxed);
+        let service = factory();
+        let prefix = format!("{}-{}-{n}", cfg.name_prefix, area.name());
+        let run = Executor::new(service.as_ref(), cfg.model.clone(), &prefix).run(shards, list);
+        ops.fetch_add(run.steps.len() as u64, Ordering::Relaxed);
+        skipped.fetch_add(run.skipped as u64, Ordering::Relaxed);
+        on_case();
+        run
+    };
+    let config = Config {
+        cases: cfg.cases,
+        max_shrink_iters: 4096,
+        max_shrink_time: cfg.max_shrink_ms,
+        max_global_rejects: cfg.cases.max(16),
+        failure_persistence: cfg
+            .regressions
+            .as_ref()
+            .map(|p| Box::new(FileFailurePersistence::Direct(Box::leak(p.clone().into_boxed_str()))) as _),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, rng_for(cfg.seed, area));
+    let result = runner.run(&case_strategy(area, cfg.max_ops), |(shards, list)| match execute(shards, &list).stop {
+        None => Ok(()),
+        Some(Stop::Violation(v)) => Err(TestCaseError::fail(v.to_string())),
+        Some(Stop::Indeterminate(why)) => {
+            if let Ok(mut slot) = indeterminate.lock() {
+                slot.get_or_insert(why.clone());
+            }
+            Err(TestCaseError::reject(why))
+        }
+    });
+    let totals = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let status = match result {
+        Ok(()) => match indeterminate.lock().ok().and_then(|s| s.clone()) {
+            Some(why) if totals(&cases) <= u64::from(cfg.cases) / 2 => AreaStatus::Indeterminate { reason: why },
+            _ => AreaStatus::Passed,
+        },
+        Err(TestError::Abort(why)) => AreaStatus::Indeterminate {
+            reason: format!("{why} (last: {})", indeterminate.lock().ok().and_then(|s| s.clone()).unwrap_or_default()),
+        },
+        Err(TestError::Fail(_, (shards, list))) => {
+            let run = execute(shards, &list);
+            match run.stop {
+                Some(Stop::Violation(violation)) => AreaStatus::Failed {
+                    counterexample: Box::new(Counterexample {
+                        area,
+                        implementation,
+                        seed: cfg.seed,
+                        violation,
+                        steps: render_steps(&run.steps),
+                        replay: format!("{} --areas {} --seed {} --cases {}", cfg.replay_command, area.name(), cfg.seed, cfg.cases),
+                    }),
+                },
+                Some(Stop::Indeterminate(why)) => AreaStatus::Indeterminate { reason: why },
+                None => AreaStatus::Indeterminate {
+                    reason: "the minimal failing case passed when replayed: the implementation is nondeterministic".into(),
+                },
+            }
+        }
+    };
+    report(status, totals(&cases), totals(&ops), totals(&skipped))
+}
