@@ -20,3 +20,4 @@ pub use memory::MemoryStream;
 pub use model::{Model, ModelConfig, ModelService};
 pub use service::{Capabilities, StreamService, dispatch};
 pub mod conformance;
+pub mod mutants;

@@ -4,12 +4,14 @@
 //! stream and shard maps are immutable snapshots swapped atomically, so readers and writers of
 //! different shards never contend. Sequence numbers come from the shared sequencer.
 
+mod faults;
 mod ops_admin;
 mod ops_data;
 mod shard_log;
 mod token;
 mod topology;
 
+pub use faults::Faults;
 pub use shard_log::{AppendError, LogPage, NewRecord, ShardLog};
 pub use token::{IteratorToken, ListToken};
 pub use topology::{Shard, Topology};
@@ -31,6 +33,8 @@ pub struct MemoryConfig {
     pub seq_format: SeqFormat,
     /// Most open shards across all streams.
     pub shard_quota: u32,
+    /// Deliberate defects (all off by default).
+    pub faults: Faults,
 }
 
 impl Default for MemoryConfig {
@@ -38,6 +42,7 @@ impl Default for MemoryConfig {
         MemoryConfig {
             seq_format: SeqFormat::Readable,
             shard_quota: 500,
+            faults: Faults::default(),
         }
     }
 }
@@ -58,11 +63,15 @@ pub struct StreamHandle {
     admin: Mutex<Admin>,
     retention_hours: AtomicU64,
     trim_floor_ms: AtomicU64,
+    ignore_retention: bool,
 }
 
 impl StreamHandle {
     /// Records that arrived before this instant are no longer readable at `now_ms`.
     fn trim_horizon_ms(&self, now_ms: u64) -> u64 {
+        if self.ignore_retention {
+            return 0;
+        }
         let retention = self.retention_hours.load(Ordering::Acquire) * crate::model::HOUR_MS;
         self.trim_floor_ms
             .load(Ordering::Acquire)

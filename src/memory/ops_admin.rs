@@ -4,7 +4,7 @@ use super::ops_data::{is_expired, shard_not_found};
 use super::shard_log::ShardLog;
 use super::token::ListToken;
 use super::topology::{Shard, Topology};
-use super::{Admin, MemoryStream, StreamHandle};
+use super::{Admin, Faults, MemoryStream, StreamHandle};
 use crate::api::*;
 use crate::model::{HOUR_MS, RETENTION_HOURS};
 use crate::scaling::{ReshardStep, uniform_scaling};
@@ -30,12 +30,16 @@ fn new_shard(
     now_ms: u64,
     range: HashKeyRange,
     parents: &[&Arc<Shard>],
+    faults: Faults,
 ) -> Result<Arc<Shard>, KinesisError> {
     let parent_seqs: Vec<_> = parents.iter().map(|p| p.log.sequencer()).collect();
     let refs: Vec<_> = parent_seqs.iter().collect();
-    let seq = sequencer
+    let mut seq = sequencer
         .open_shard(now_ms / 1000, &refs)
         .ok_or_else(|| KinesisError::limit_exceeded("the stream's shard index space is exhausted"))?;
+    if faults.children_numbered_below_parents && !parents.is_empty() {
+        seq = crate::sequencer::ShardSequencer::new(seq.format(), 0, seq.shard_index());
+    }
     Ok(Arc::new(Shard {
         id: ShardId::new(seq.shard_index()),
         range,
@@ -73,7 +77,7 @@ impl MemoryStream {
         let mut sequencer = StreamSequencer::new(self.config.seq_format);
         let shards = HashKeyRange::initial_split(req.shard_count as u32)
             .into_iter()
-            .map(|range| new_shard(&mut sequencer, now, range, &[]))
+            .map(|range| new_shard(&mut sequencer, now, range, &[], self.config.faults))
             .collect::<Result<Vec<_>, _>>()?;
         let handle = Arc::new(StreamHandle {
             name: req.stream_name.clone(),
@@ -82,6 +86,7 @@ impl MemoryStream {
             admin: Mutex::new(Admin { sequencer, scaling_calls_ms: Vec::new() }),
             retention_hours: AtomicU64::new(24),
             trim_floor_ms: AtomicU64::new(0),
+            ignore_retention: self.config.faults.ignore_retention,
         });
         *next_incarnation += 1;
         let mut map = (**current).clone();
@@ -195,6 +200,9 @@ impl MemoryStream {
     fn replace(&self, stream: &StreamHandle, topology: &Topology, parents: &[&Arc<Shard>], children: Vec<Arc<Shard>>, now: u64) {
         for p in parents {
             p.log.close(now);
+            if self.config.faults.lose_parent_records_on_reshard {
+                p.log.clear();
+            }
             let _ = p.closed_ms.set(now);
         }
         let mut shards = topology.shards.clone();
@@ -205,8 +213,8 @@ impl MemoryStream {
     fn split(&self, stream: &StreamHandle, admin: &mut Admin, shard: &Arc<Shard>, k: u128) -> Result<(), KinesisError> {
         let now = self.clock.now_ms();
         let topology = stream.topology.load();
-        let lower = new_shard(&mut admin.sequencer, now, HashKeyRange { start: shard.range.start, end: k - 1 }, &[shard])?;
-        let upper = new_shard(&mut admin.sequencer, now, HashKeyRange { start: k, end: shard.range.end }, &[shard])?;
+        let lower = new_shard(&mut admin.sequencer, now, HashKeyRange { start: shard.range.start, end: k - 1 }, &[shard], self.config.faults)?;
+        let upper = new_shard(&mut admin.sequencer, now, HashKeyRange { start: k, end: shard.range.end }, &[shard], self.config.faults)?;
         self.replace(stream, &topology, &[shard], vec![lower, upper], now);
         Ok(())
     }
@@ -215,7 +223,7 @@ impl MemoryStream {
         let now = self.clock.now_ms();
         let topology = stream.topology.load();
         let range = HashKeyRange { start: a.range.start.min(b.range.start), end: a.range.end.max(b.range.end) };
-        let child = new_shard(&mut admin.sequencer, now, range, &[a, b])?;
+        let child = new_shard(&mut admin.sequencer, now, range, &[a, b], self.config.faults)?;
         self.replace(stream, &topology, &[a, b], vec![child], now);
         Ok(())
     }

@@ -46,11 +46,13 @@ impl MemoryStream {
     ) -> Result<PutRecordResponse, KinesisError> {
         for _ in 0..MAX_ROUTING_ATTEMPTS {
             let topology = stream.topology.load();
-            let Some(shard) = topology.route(routed.key) else {
+            let stale = self.config.faults.writes_on_closed_shards;
+            let shard = if stale { topology.shards.iter().find(|s| s.range.contains(routed.key)) } else { topology.route(routed.key) };
+            let Some(shard) = shard else {
                 return Err(KinesisError::internal(format!("no open shard owns hash key {}", routed.key)));
             };
             let mut seq = None;
-            match shard.log.append(&*self.clock, snfo, [routed.record.clone()], |s| seq = Some(s)) {
+            match shard.log.append(&*self.clock, self.config.faults, snfo, [routed.record.clone()], |s| seq = Some(s)) {
                 Ok(()) => {
                     let sequence_number = seq.ok_or_else(|| KinesisError::internal("append assigned no number"))?;
                     return Ok(PutRecordResponse { shard_id: shard.id, sequence_number });
@@ -193,7 +195,7 @@ impl MemoryStream {
         let token = IteratorToken::decode(self.secret, &req.shard_iterator)
             .ok_or_else(|| KinesisError::invalid_argument("Invalid ShardIterator."))?;
         let now = self.clock.now_ms();
-        if now.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS {
+        if now.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS && !self.config.faults.accept_expired_iterators {
             return Err(KinesisError::expired_iterator(format!(
                 "Iterator expired. The iterator was created at time {} while right now it is {now} which is further in the future than the tolerated delay of 300000 milliseconds.",
                 token.issued_ms

@@ -1,6 +1,7 @@
 //! One shard's append-only log: the concurrent core where numbers are assigned and records
 //! become visible to readers.
 
+use super::Faults;
 use crate::clock::Clock;
 use crate::sequencer::{SequencerError, ShardSequencer};
 use crate::types::{Record, SequenceNumber};
@@ -70,12 +71,13 @@ impl ShardLog {
     pub fn append(
         &self,
         clock: &dyn Clock,
+        faults: Faults,
         exclusive_minimum: Option<&SequenceNumber>,
         records: impl IntoIterator<Item = NewRecord>,
         mut on_appended: impl FnMut(SequenceNumber),
     ) -> Result<(), AppendError> {
         let mut inner = self.inner.lock();
-        if inner.closed.is_some() {
+        if inner.closed.is_some() && !faults.writes_on_closed_shards {
             return Err(AppendError::Closed);
         }
         // Read the clock under the lock, and never before the newest record: arrival times
@@ -84,10 +86,13 @@ impl ShardLog {
         let now_ms = clock.now_ms().max(newest);
         let mut minimum = exclusive_minimum;
         for record in records {
-            let seq = inner
+            let mut seq = inner
                 .sequencer
                 .next(now_ms / 1000, minimum.take())
                 .map_err(AppendError::Sequencer)?;
+            if faults.reuse_sequence_numbers && inner.records.len() % 4 == 3 {
+                seq = inner.records.last().map_or(seq, |r| r.sequence_number);
+            }
             inner.records.push(Record {
                 sequence_number: seq,
                 partition_key: record.partition_key,
@@ -97,6 +102,11 @@ impl ShardLog {
             on_appended(seq);
         }
         Ok(())
+    }
+
+    /// Drops every record (only the `lose_parent_records_on_reshard` fault does this).
+    pub fn clear(&self) {
+        self.inner.lock().records.clear();
     }
 
     /// Closes the shard at `now_ms` and returns its ending number; idempotent.

@@ -211,7 +211,7 @@ impl Model {
             }
         }
         if let Some(first) = semantic.first() {
-            let others: Vec<ErrorKind> = semantic.iter().map(|e| e.kind).collect();
+            let others: Vec<ErrorKind> = semantic.iter().map(|e| e.kind).chain(ambiguous.iter().copied()).collect();
             return Err(ExpectedError::any_of(first.clone(), &others));
         }
         if let Some(n) = &ordering {
