@@ -246,7 +246,7 @@ impl<'a> Executor<'a> {
 
     fn iterator(&self, r: &IterRef) -> String {
         match r {
-            IterRef::Returned(i) if !self.iterators.is_empty() => self.iterators[i % self.iterators.len()].clone(),
+            IterRef::Returned(i) if !self.iterators.is_empty() => self.iterators[self.iterators.len() - 1 - i % self.iterators.len()].clone(),
             IterRef::Returned(_) | IterRef::Garbage => "AAAAAAAAAAEAAAAAAAAAAQnot-an-iterator".into(),
             IterRef::Empty => String::new(),
             IterRef::TooLong => "A".repeat(513),
