@@ -6,6 +6,7 @@ use crate::api::*;
 use crate::clock::ManualClock;
 use crate::conformance::Area;
 use crate::memory::{Faults, MemoryConfig, MemoryStream};
+use crate::model::Property;
 use crate::service::{Capabilities, StreamService};
 use crate::types::{KinesisError, SequenceNumber, ShardId, ShardIteratorType};
 use md5::{Digest, Md5};
@@ -82,6 +83,24 @@ impl BrokenTwin {
             | BrokenTwin::ShardEndWithoutChildren => Area::Resharding,
             BrokenTwin::TrimmedRecordsReturned => Area::Retention,
             BrokenTwin::Rejects256CharKey => Area::Validation,
+        }
+    }
+
+    /// The properties whose violation proves the suite caught this twin.
+    pub fn caught_as(self) -> &'static [Property] {
+        match self {
+            BrokenTwin::AfterSequenceNumberInclusive | BrokenTwin::LatestIncludesLastRecord => &[Property::IteratorPosition],
+            BrokenTwin::LittleEndianHashKey | BrokenTwin::ExplicitHashKeyIgnored | BrokenTwin::WritesOnClosedShard => &[Property::Routing],
+            BrokenTwin::SequenceNumberReused => &[Property::ShardOrder, Property::Uniqueness],
+            BrokenTwin::PageSkipsRecordAtLimit => &[Property::Continuity, Property::NoLoss, Property::IteratorPosition],
+            BrokenTwin::SplitParentRecordsLost => &[Property::ShardEnd, Property::NoLoss],
+            BrokenTwin::TrimmedRecordsReturned => &[Property::Retention],
+            BrokenTwin::Rejects256CharKey => &[Property::ErrorMapping],
+            BrokenTwin::PutRecordsReordered => &[Property::ShardOrder, Property::BatchOrder, Property::Routing],
+            BrokenTwin::ExpiredIteratorAccepted => &[Property::Expiry],
+            BrokenTwin::ChildNumberedBelowParent => &[Property::CrossReshardOrder],
+            BrokenTwin::MillisBehindAtTip => &[Property::MillisBehind],
+            BrokenTwin::ShardEndWithoutChildren => &[Property::ShardEnd],
         }
     }
 

@@ -22,7 +22,13 @@ fn catch(twin: BrokenTwin) -> seqcheck::conformance::Counterexample {
 fn every_broken_twin_is_caught_with_a_shrunk_counterexample() {
     for twin in BrokenTwin::ALL {
         let cx = catch(twin);
-        assert!(!cx.steps.is_empty());
+        assert!(
+            twin.caught_as().contains(&cx.violation.property),
+            "{twin:?} was caught as {:?}, expected one of {:?}",
+            cx.violation.property,
+            twin.caught_as()
+        );
+        assert!(!cx.steps.is_empty() && cx.steps.len() <= 12, "{twin:?}: {} steps is not minimal", cx.steps.len());
         assert!(cx.replay.contains("--seed"));
     }
 }

@@ -126,6 +126,7 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
             reason: format!("{why} (last: {})", indeterminate.lock().ok().and_then(|s| s.clone()).unwrap_or_default()),
         },
         Err(TestError::Fail(_, (shards, list))) => {
+            let list = minimize(&execute, shards, list, Instant::now() + std::time::Duration::from_millis(u64::from(cfg.max_shrink_ms)));
             let run = execute(shards, &list);
             match run.stop {
                 Some(Stop::Violation(violation)) => AreaStatus::Failed {
@@ -146,4 +147,31 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
         }
     };
     report(status, totals(&cases), totals(&ops), totals(&skipped))
+}
+
+/// Greedy one-at-a-time removal after proptest's shrinking: drops every operation whose
+/// removal still breaks the same property, until a fixed point or the deadline.
+fn minimize(execute: &dyn Fn(i64, &[Op]) -> CaseRun, shards: i64, mut list: Vec<Op>, deadline: Instant) -> Vec<Op> {
+    let property = |run: &CaseRun| match &run.stop {
+        Some(Stop::Violation(v)) => Some(v.property),
+        _ => None,
+    };
+    let Some(target) = property(&execute(shards, &list)) else {
+        return list;
+    };
+    let mut changed = true;
+    while changed && Instant::now() < deadline {
+        changed = false;
+        let mut i = list.len();
+        while i > 0 && Instant::now() < deadline {
+            i -= 1;
+            let mut shorter = list.clone();
+            shorter.remove(i);
+            if property(&execute(shards, &shorter)) == Some(target) {
+                list = shorter;
+                changed = true;
+            }
+        }
+    }
+    list
 }

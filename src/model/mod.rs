@@ -229,7 +229,7 @@ impl Model {
                 Ok(Err(e.clone()))
             }
             Some(Err(e)) => Err(Violation::new(
-                Property::ErrorMapping,
+                error_property(&expected),
                 format!(
                     "{op}: expected {} ({}), got {}: {}",
                     kinds(&expected.admissible),
@@ -239,7 +239,7 @@ impl Model {
                 ),
             )),
             Some(Ok(_)) => Err(Violation::new(
-                Property::ErrorMapping,
+                error_property(&expected),
                 format!(
                     "{op}: expected {} ({}), but the request succeeded",
                     kinds(&expected.admissible),
@@ -292,6 +292,15 @@ impl Model {
 
     fn stream_mut(&mut self, name: &str) -> Option<&mut StreamState> {
         self.streams.get_mut(name)
+    }
+}
+
+/// The property a wrong answer to a request that must fail breaks.
+fn error_property(expected: &ExpectedError) -> Property {
+    match expected.admissible.as_slice() {
+        [ErrorKind::ExpiredIteratorException] => Property::Expiry,
+        [ErrorKind::ResourceInUseException] => Property::Status,
+        _ => Property::ErrorMapping,
     }
 }
 
