@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod clock;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod sequencer;
 pub mod service;
 pub mod types;

@@ -1,0 +1,524 @@
+//! The HTTP adapter against local peers (when running) and against a scripted fake server.
+//!
+//! Peer tests run only when their endpoint variable is set, e.g. after
+//! `scripts/peers/start.sh all`:
+//!
+//! ```sh
+//! SEQCHECK_KINESALITE_URL=http://127.0.0.1:4567 \
+//! SEQCHECK_KINESIS_MOCK_URL=http://127.0.0.1:4568 \
+//! SEQCHECK_MOTO_URL=http://127.0.0.1:5000 cargo test --test http_peers
+//! ```
+
+use seqcheck::StreamService;
+use seqcheck::api::*;
+use seqcheck::http::{HttpOptions, HttpService, RawClient, WaitTarget};
+use seqcheck::types::{ErrorKind, HashKeyRange, ShardId, ShardIteratorType};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+// ------------------------------------------------------------------------------------------
+// Peers
+// ------------------------------------------------------------------------------------------
+
+/// The endpoint in `var`, or `None` after saying why the test is skipped.
+fn peer(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("skipped: {var} is not set; start peers with scripts/peers/start.sh");
+            None
+        }
+    }
+}
+
+/// A stream name no earlier run used.
+fn fresh_stream(tag: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("seqcheck-{tag}-{}-{nanos}", std::process::id())
+}
+
+fn stream_req(name: &str) -> StreamRequest {
+    StreamRequest {
+        stream_name: name.to_owned(),
+    }
+}
+
+fn put(service: &HttpService, stream: &str, key: &str, data: &[u8]) -> PutRecordResponse {
+    service
+        .put_record(&PutRecordRequest {
+            stream_name: stream.to_owned(),
+            partition_key: key.to_owned(),
+            data: bytes::Bytes::copy_from_slice(data),
+            explicit_hash_key: None,
+            sequence_number_for_ordering: None,
+        })
+        .unwrap_or_else(|e| panic!("PutRecord {key}: {e}"))
+}
+
+fn iterator(service: &HttpService, stream: &str, shard: ShardId) -> String {
+    service
+        .get_shard_iterator(&GetShardIteratorRequest {
+            stream_name: stream.to_owned(),
+            shard_id: shard.to_string(),
+            shard_iterator_type: ShardIteratorType::TRIM_HORIZON,
+            starting_sequence_number: None,
+            timestamp_ms: None,
+        })
+        .unwrap_or_else(|e| panic!("GetShardIterator {shard}: {e}"))
+}
+
+/// Reads a shard from TRIM_HORIZON until `want` records arrived or the shard ended (at most
+/// 50 pages). Returns the records and the last page.
+fn read_shard(
+    service: &HttpService,
+    stream: &str,
+    shard: ShardId,
+    want: usize,
+) -> (Vec<seqcheck::types::Record>, GetRecordsResponse) {
+    let mut it = iterator(service, stream, shard);
+    let mut records = Vec::new();
+    for _ in 0..50 {
+        let page = service
+            .get_records(&GetRecordsRequest {
+                shard_iterator: it.clone(),
+                limit: None,
+            })
+            .unwrap_or_else(|e| panic!("GetRecords {shard}: {e}"));
+        records.extend(page.records.iter().cloned());
+        match &page.next_shard_iterator {
+            Some(next) if records.len() < want => it = next.clone(),
+            _ => return (records, page),
+        }
+    }
+    panic!("shard {shard}: fewer than {want} records after 50 pages");
+}
+
+fn list(service: &HttpService, stream: &str) -> Vec<ShardDescription> {
+    service
+        .list_shards(&ListShardsRequest {
+            stream_name: Some(stream.to_owned()),
+            ..ListShardsRequest::default()
+        })
+        .unwrap_or_else(|e| panic!("ListShards: {e}"))
+        .shards
+}
+
+/// Create, put, read, split, read across the split, delete: every step through the SDK path.
+fn basic_flow(peer_name: &str, url: &str) {
+    let service = HttpService::new(url, None).expect("adapter");
+    let stream = fresh_stream(peer_name);
+    let opened = Instant::now();
+    service
+        .create_stream(&CreateStreamRequest {
+            stream_name: stream.clone(),
+            shard_count: 1,
+        })
+        .expect("CreateStream");
+    let took = service
+        .wait_for_status(&stream, WaitTarget::Active, WAIT)
+        .expect("stream becomes ACTIVE");
+    eprintln!("{peer_name}: CreateStream → ACTIVE after {took:?}");
+
+    let summary = service
+        .describe_stream_summary(&stream_req(&stream))
+        .expect("DescribeStreamSummary");
+    assert_eq!(summary.open_shard_count, 1);
+    assert_eq!(summary.stream_name, stream);
+
+    // Three single puts and a batch of two, all to the only shard, in increasing order.
+    let mut acked = Vec::new();
+    for (key, data) in [("a", &b"one"[..]), ("b", b"two"), ("c", b"")] {
+        acked.push(put(&service, &stream, key, data));
+    }
+    let batch = service
+        .put_records(&PutRecordsRequest {
+            stream_name: stream.clone(),
+            records: ["d", "e"]
+                .iter()
+                .map(|k| PutRecordsEntry {
+                    partition_key: (*k).to_owned(),
+                    data: bytes::Bytes::from_static(b"batch"),
+                    explicit_hash_key: None,
+                })
+                .collect(),
+        })
+        .expect("PutRecords");
+    assert_eq!(batch.failed_record_count, 0);
+    acked.extend(
+        batch
+            .records
+            .into_iter()
+            .map(|r| r.expect("entry accepted")),
+    );
+    assert!(acked.iter().all(|a| a.shard_id == ShardId::new(0)));
+    assert!(
+        acked
+            .windows(2)
+            .all(|w| w[0].sequence_number < w[1].sequence_number),
+        "sequence numbers increase: {acked:?}"
+    );
+
+    let shards = list(&service, &stream);
+    assert_eq!(shards.len(), 1);
+    assert_eq!(shards[0].hash_key_range, HashKeyRange::ALL);
+
+    let (records, _) = read_shard(&service, &stream, ShardId::new(0), acked.len());
+    let seqs: Vec<_> = records.iter().map(|r| r.sequence_number).collect();
+    let expected: Vec<_> = acked.iter().map(|a| a.sequence_number).collect();
+    assert_eq!(seqs, expected);
+    assert_eq!(&*records[0].partition_key, "a");
+    assert_eq!(&records[0].data[..], b"one");
+    assert!(records[2].data.is_empty());
+
+    // Split the only shard in the middle of the hash space.
+    service
+        .split_shard(&SplitShardRequest {
+            stream_name: stream.clone(),
+            shard_to_split: ShardId::new(0).to_string(),
+            new_starting_hash_key: (1u128 << 127).to_string(),
+        })
+        .expect("SplitShard");
+    let took = service
+        .wait_for_status(&stream, WaitTarget::Active, WAIT)
+        .expect("ACTIVE after the split");
+    eprintln!("{peer_name}: SplitShard → ACTIVE after {took:?}");
+    let shards = list(&service, &stream);
+    assert_eq!(shards.len(), 3, "parent and two children: {shards:?}");
+    let parent = &shards[0];
+    assert!(parent.ending_sequence_number.is_some(), "parent closed");
+    for child in &shards[1..] {
+        assert_eq!(child.parent_shard_id, Some(ShardId::new(0)));
+        assert!(child.ending_sequence_number.is_none());
+    }
+    assert_eq!(shards[1].hash_key_range.end + 1, 1u128 << 127);
+    assert_eq!(shards[2].hash_key_range.start, 1u128 << 127);
+
+    // New records go to a child; the parent reads to its end.
+    let after = put(&service, &stream, "a", b"after split");
+    assert_ne!(after.shard_id, ShardId::new(0));
+    let (records, last) = read_shard(&service, &stream, ShardId::new(0), usize::MAX);
+    assert_eq!(records.len(), acked.len());
+    eprintln!(
+        "{peer_name}: parent's last page: next iterator {}, {} child shard(s), {} ms behind",
+        if last.next_shard_iterator.is_some() {
+            "present"
+        } else {
+            "absent"
+        },
+        last.child_shards.len(),
+        last.millis_behind_latest
+    );
+    let (child_records, _) = read_shard(&service, &stream, after.shard_id, 1);
+    assert_eq!(child_records[0].sequence_number, after.sequence_number);
+
+    // A definite service error comes through with its type.
+    let missing = service
+        .describe_stream_summary(&stream_req(&fresh_stream("missing")))
+        .expect_err("unknown stream");
+    assert_eq!(
+        missing.kind,
+        ErrorKind::ResourceNotFoundException,
+        "{missing}"
+    );
+
+    service
+        .delete_stream(&stream_req(&stream))
+        .expect("DeleteStream");
+    let took = service
+        .wait_for_status(&stream, WaitTarget::Gone, WAIT)
+        .expect("stream goes away");
+    eprintln!(
+        "{peer_name}: DeleteStream → gone after {took:?}; whole flow {:?}",
+        opened.elapsed()
+    );
+}
+
+/// Validation the SDK would not let through, sent on the raw path.
+fn raw_validation(peer_name: &str, url: &str) {
+    let raw = RawClient::new(url).expect("raw client");
+    let listed = raw
+        .call("ListStreams", &serde_json::json!({}))
+        .expect("ListStreams answered");
+    assert_eq!(listed.status, 200, "{listed:?}");
+
+    let empty_key = raw
+        .call(
+            "PutRecord",
+            &serde_json::json!({
+                "StreamName": fresh_stream("raw"),
+                "PartitionKey": "",
+                "Data": "AAAA",
+            }),
+        )
+        .expect("PutRecord answered");
+    eprintln!("{peer_name}: empty partition key → {empty_key:?}");
+    assert_eq!(empty_key.status, 400, "{empty_key:?}");
+    assert_eq!(
+        empty_key.error_kind(),
+        Some(ErrorKind::ValidationException),
+        "{empty_key:?}"
+    );
+
+    let garbage = raw.call_text("PutRecord", "{").expect("answered");
+    eprintln!(
+        "{peer_name}: unparseable body → HTTP {} {:?}: {:?}",
+        garbage.status, garbage.error_type, garbage.message
+    );
+    assert!(!garbage.is_success(), "{garbage:?}");
+}
+
+#[test]
+fn kinesalite_flow() {
+    if let Some(url) = peer("SEQCHECK_KINESALITE_URL") {
+        basic_flow("kinesalite", &url);
+    }
+}
+
+#[test]
+fn kinesalite_raw_validation() {
+    if let Some(url) = peer("SEQCHECK_KINESALITE_URL") {
+        raw_validation("kinesalite", &url);
+    }
+}
+
+#[test]
+fn kinesis_mock_flow() {
+    if let Some(url) = peer("SEQCHECK_KINESIS_MOCK_URL") {
+        basic_flow("kinesis-mock", &url);
+    }
+}
+
+#[test]
+fn kinesis_mock_raw_validation() {
+    if let Some(url) = peer("SEQCHECK_KINESIS_MOCK_URL") {
+        raw_validation("kinesis-mock", &url);
+    }
+}
+
+#[test]
+fn moto_flow() {
+    if let Some(url) = peer("SEQCHECK_MOTO_URL") {
+        basic_flow("moto", &url);
+    }
+}
+
+#[test]
+fn moto_raw_validation() {
+    if let Some(url) = peer("SEQCHECK_MOTO_URL") {
+        raw_validation("moto", &url);
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// A scripted fake server on loopback: no peer needed.
+// ------------------------------------------------------------------------------------------
+
+/// What the fake server does with each request it receives.
+#[derive(Clone, Copy)]
+enum Script {
+    /// Reads the request, then closes the connection without answering.
+    CloseAfterRequest,
+    /// Reads the request and keeps the connection open, silent, until the client leaves.
+    NeverAnswer,
+    /// Answers with this status and JSON body.
+    Answer(u16, &'static str),
+}
+
+/// Serves connections on an ephemeral 127.0.0.1 port for at most `lifetime`.
+struct FakeServer {
+    url: String,
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl FakeServer {
+    fn start(script: Script, lifetime: Duration) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let deadline = Instant::now() + lifetime;
+            let mut served = 0;
+            while Instant::now() < deadline && served < 8 && !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((conn, _)) => {
+                        served += 1;
+                        serve(conn, script, deadline);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        FakeServer { url, stop, thread }
+    }
+
+    fn finish(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().expect("fake server thread");
+    }
+}
+
+/// Reads one request (headers and `Content-Length` body) from `conn`.
+fn read_request(conn: &mut TcpStream) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let Ok(n) = conn.read(&mut chunk) else { return };
+        if n == 0 {
+            return;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + length {
+                return;
+            }
+        }
+    }
+}
+
+fn serve(mut conn: TcpStream, script: Script, deadline: Instant) {
+    let _ = conn.set_nonblocking(false);
+    let _ = conn.set_read_timeout(Some(Duration::from_millis(200)));
+    read_request(&mut conn);
+    match script {
+        Script::CloseAfterRequest => drop(conn),
+        Script::NeverAnswer => {
+            // Hold the connection until the client gives up (EOF) or the deadline.
+            let mut sink = [0u8; 256];
+            while Instant::now() < deadline {
+                match conn.read(&mut sink) {
+                    Ok(0) => return,
+                    _ => continue,
+                }
+            }
+        }
+        Script::Answer(status, body) => {
+            let answer = format!(
+                "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    }
+}
+
+fn short_timeouts() -> HttpOptions {
+    HttpOptions {
+        connect_timeout: Duration::from_millis(500),
+        operation_timeout: Duration::from_millis(800),
+    }
+}
+
+fn put_one(service: &HttpService) -> Result<PutRecordResponse, seqcheck::types::KinesisError> {
+    service.put_record(&PutRecordRequest {
+        stream_name: "s".into(),
+        partition_key: "k".into(),
+        data: bytes::Bytes::from_static(b"x"),
+        explicit_hash_key: None,
+        sequence_number_for_ordering: None,
+    })
+}
+
+#[test]
+fn transient_faults_are_indeterminate_not_service_errors() {
+    // The server reads the request, then closes the connection.
+    let server = FakeServer::start(Script::CloseAfterRequest, Duration::from_secs(5));
+    let service = HttpService::with_options(&server.url, None, short_timeouts()).expect("adapter");
+    let err = put_one(&service).expect_err("closed connection");
+    assert_eq!(err.kind, ErrorKind::Indeterminate, "{err}");
+    assert!(!err.kind.is_definite());
+    let raw_err: seqcheck::types::KinesisError = RawClient::new(&server.url)
+        .expect("raw client")
+        .call("ListStreams", &serde_json::json!({}))
+        .expect_err("closed connection")
+        .into();
+    assert_eq!(raw_err.kind, ErrorKind::Indeterminate, "{raw_err}");
+    drop(service);
+    server.finish();
+
+    // The server never answers: the operation timeout ends the call.
+    let server = FakeServer::start(Script::NeverAnswer, Duration::from_secs(5));
+    let service = HttpService::with_options(&server.url, None, short_timeouts()).expect("adapter");
+    let started = Instant::now();
+    let err = put_one(&service).expect_err("silent server");
+    assert_eq!(err.kind, ErrorKind::Indeterminate, "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "bounded by the timeout"
+    );
+    drop(service);
+    server.finish();
+
+    // Nobody listens: still not a service error.
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("address").port()
+    };
+    let service =
+        HttpService::with_options(&format!("http://127.0.0.1:{port}"), None, short_timeouts())
+            .expect("adapter");
+    let err = put_one(&service).expect_err("connection refused");
+    assert_eq!(err.kind, ErrorKind::Indeterminate, "{err}");
+}
+
+#[test]
+fn answers_are_mapped_faithfully() {
+    let cases: [(Script, ErrorKind, &str); 4] = [
+        (
+            Script::Answer(
+                400,
+                r#"{"__type":"ResourceNotFoundException","message":"Stream s not found."}"#,
+            ),
+            ErrorKind::ResourceNotFoundException,
+            "Stream s not found.",
+        ),
+        (
+            Script::Answer(
+                400,
+                r#"{"__type":"com.amazon.coral#AccessDeniedException:x","message":"no"}"#,
+            ),
+            ErrorKind::Other,
+            "AccessDeniedException",
+        ),
+        (
+            Script::Answer(200, r#"{"ShardId":"shard-7","SequenceNumber":"1"}"#),
+            ErrorKind::MalformedResponse,
+            "shard-7",
+        ),
+        (
+            Script::Answer(
+                200,
+                r#"{"ShardId":"shardId-000000000000","SequenceNumber":"01"}"#,
+            ),
+            ErrorKind::MalformedResponse,
+            "'01'",
+        ),
+    ];
+    for (script, kind, quoted) in cases {
+        let server = FakeServer::start(script, Duration::from_secs(3));
+        let service =
+            HttpService::with_options(&server.url, None, short_timeouts()).expect("adapter");
+        let err = put_one(&service).expect_err("scripted error");
+        assert_eq!(err.kind, kind, "{err}");
+        assert!(err.message.contains(quoted), "{err}");
+        drop(service);
+        server.finish();
+    }
+}
