@@ -183,6 +183,31 @@ fn basic_flow(peer_name: &str, url: &str) {
         "sequence numbers increase: {acked:?}"
     );
 
+    // One adapter serves many threads at once.
+    let concurrent: Vec<PutRecordResponse> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|t| {
+                let (service, stream) = (&service, &stream);
+                scope.spawn(move || {
+                    (0..5)
+                        .map(|i| put(service, stream, &format!("t{t}-{i}"), b"concurrent"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("worker"))
+            .collect()
+    });
+    let mut numbers: Vec<_> = concurrent.iter().map(|a| a.sequence_number).collect();
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 20, "distinct sequence numbers");
+    assert!(numbers[0] > acked[acked.len() - 1].sequence_number);
+    acked.extend(concurrent);
+    acked.sort_by_key(|a| a.sequence_number);
+
     let shards = list(&service, &stream);
     assert_eq!(shards.len(), 1);
     assert_eq!(shards[0].hash_key_range, HashKeyRange::ALL);
@@ -194,6 +219,7 @@ fn basic_flow(peer_name: &str, url: &str) {
     assert_eq!(&*records[0].partition_key, "a");
     assert_eq!(&records[0].data[..], b"one");
     assert!(records[2].data.is_empty());
+    assert_eq!(&records[acked.len() - 1].data[..], b"concurrent");
 
     // Split the only shard in the middle of the hash space.
     service
@@ -601,4 +627,25 @@ fn answers_are_mapped_faithfully() {
         drop(service);
         server.finish();
     }
+}
+
+/// The Rust SDK checks no length constraints itself: an empty partition key reaches the
+/// service through the SDK path too, and its answer comes back typed.
+#[test]
+fn kinesalite_sdk_path_forwards_constraint_violations() {
+    let Some(url) = peer("SEQCHECK_KINESALITE_URL") else {
+        return;
+    };
+    let service = HttpService::new(&url, None).expect("adapter");
+    let err = service
+        .put_record(&PutRecordRequest {
+            stream_name: fresh_stream("absent"),
+            partition_key: String::new(),
+            data: bytes::Bytes::from_static(b"x"),
+            explicit_hash_key: None,
+            sequence_number_for_ordering: None,
+        })
+        .expect_err("empty partition key");
+    assert_eq!(err.kind, ErrorKind::ValidationException, "{err}");
+    assert!(err.message.contains("partitionKey"), "{err}");
 }
