@@ -302,6 +302,112 @@ fn basic_flow(peer_name: &str, url: &str) {
     );
 }
 
+/// Merge, uniform rescaling and retention changes: the remaining control-plane calls.
+fn reshard_flow(peer_name: &str, url: &str) {
+    let service = HttpService::new(url, None).expect("adapter");
+    let stream = fresh_stream(peer_name);
+    service
+        .create_stream(&CreateStreamRequest {
+            stream_name: stream.clone(),
+            shard_count: 2,
+        })
+        .expect("CreateStream");
+    service
+        .wait_for_status(&stream, WaitTarget::Active, WAIT)
+        .expect("ACTIVE");
+    let shards = list(&service, &stream);
+    assert_eq!(shards.len(), 2);
+    assert_eq!(shards[0].hash_key_range.start, 0);
+    assert_eq!(shards[1].hash_key_range.end, u128::MAX);
+    assert_eq!(
+        shards[0].hash_key_range.end + 1,
+        shards[1].hash_key_range.start
+    );
+
+    service
+        .merge_shards(&MergeShardsRequest {
+            stream_name: stream.clone(),
+            shard_to_merge: shards[0].shard_id.to_string(),
+            adjacent_shard_to_merge: shards[1].shard_id.to_string(),
+        })
+        .expect("MergeShards");
+    service
+        .wait_for_status(&stream, WaitTarget::Active, WAIT)
+        .expect("ACTIVE after the merge");
+    let merged = list(&service, &stream);
+    let open: Vec<_> = merged
+        .iter()
+        .filter(|s| s.ending_sequence_number.is_none())
+        .collect();
+    assert_eq!(open.len(), 1, "{merged:?}");
+    assert_eq!(open[0].hash_key_range, HashKeyRange::ALL);
+    if open[0].parent_shard_id != Some(shards[0].shard_id)
+        || open[0].adjacent_parent_shard_id != Some(shards[1].shard_id)
+    {
+        eprintln!(
+            "{peer_name}: peer deviation: merged child's parents are {:?} / {:?}",
+            open[0].parent_shard_id, open[0].adjacent_parent_shard_id
+        );
+    }
+
+    let target = match service.update_shard_count(&UpdateShardCountRequest {
+        stream_name: stream.clone(),
+        target_shard_count: 2,
+    }) {
+        Ok(scaled) => {
+            assert_eq!(scaled.target_shard_count, 2);
+            if scaled.current_shard_count != 1 {
+                eprintln!(
+                    "{peer_name}: peer deviation: UpdateShardCount reports CurrentShardCount {} \
+                     (1 open)",
+                    scaled.current_shard_count
+                );
+            }
+            2
+        }
+        Err(e) if e.message.starts_with("UnknownOperationException") => {
+            eprintln!("{peer_name}: peer deviation: UpdateShardCount is not implemented ({e})");
+            1
+        }
+        Err(e) => panic!("UpdateShardCount: {e}"),
+    };
+    service
+        .wait_for_status(&stream, WaitTarget::Active, WAIT)
+        .expect("ACTIVE after rescaling");
+    let summary = service
+        .describe_stream_summary(&stream_req(&stream))
+        .expect("DescribeStreamSummary");
+    assert_eq!(summary.open_shard_count, target, "{summary:?}");
+    assert_eq!(summary.retention_period_hours, 24);
+
+    let retention = |hours: i64| RetentionRequest {
+        stream_name: stream.clone(),
+        retention_period_hours: hours,
+    };
+    service
+        .increase_stream_retention_period(&retention(48))
+        .expect("IncreaseStreamRetentionPeriod");
+    let after = service
+        .describe_stream_summary(&stream_req(&stream))
+        .expect("DescribeStreamSummary");
+    assert_eq!(after.retention_period_hours, 48);
+    let too_short = service
+        .decrease_stream_retention_period(&retention(12))
+        .expect_err("below the 24-hour minimum");
+    assert!(too_short.kind.is_definite(), "{too_short}");
+    eprintln!("{peer_name}: retention 12 h → {too_short}");
+    service
+        .decrease_stream_retention_period(&retention(24))
+        .expect("DecreaseStreamRetentionPeriod");
+
+    service
+        .delete_stream(&stream_req(&stream))
+        .expect("DeleteStream");
+    service
+        .wait_for_status(&stream, WaitTarget::Gone, WAIT)
+        .expect("stream goes away");
+}
+
 /// How a peer's answers to invalid requests are judged here.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -389,6 +495,13 @@ fn kinesalite_flow() {
 }
 
 #[test]
+fn kinesalite_reshard_flow() {
+    if let Some(url) = peer("SEQCHECK_KINESALITE_URL") {
+        reshard_flow("kinesalite", &url);
+    }
+}
+
+#[test]
 fn kinesalite_raw_validation() {
     if let Some(url) = peer("SEQCHECK_KINESALITE_URL") {
         raw_validation("kinesalite", &url, Expect::Kinesis);
@@ -403,6 +516,13 @@ fn kinesis_mock_flow() {
 }
 
 #[test]
+fn kinesis_mock_reshard_flow() {
+    if let Some(url) = peer("SEQCHECK_KINESIS_MOCK_URL") {
+        reshard_flow("kinesis-mock", &url);
+    }
+}
+
+#[test]
 fn kinesis_mock_raw_validation() {
     if let Some(url) = peer("SEQCHECK_KINESIS_MOCK_URL") {
         raw_validation("kinesis-mock", &url, Expect::ReportDifferences);
@@ -413,6 +533,13 @@ fn kinesis_mock_raw_validation() {
 fn moto_flow() {
     if let Some(url) = peer("SEQCHECK_MOTO_URL") {
         basic_flow("moto", &url);
+    }
+}
+
+#[test]
+fn moto_reshard_flow() {
+    if let Some(url) = peer("SEQCHECK_MOTO_URL") {
+        reshard_flow("moto", &url);
     }
 }
 

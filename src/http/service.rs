@@ -30,7 +30,16 @@ pub struct HttpService {
     client: aws_sdk_kinesis::Client,
     runtime: tokio::runtime::Runtime,
     stream_prefix: String,
+    capabilities: Capabilities,
 }
+
+/// What the adapter can send: everything but clock control (a remote clock cannot be moved).
+const ADAPTER_CAPABILITIES: Capabilities = Capabilities {
+    resharding: true,
+    update_shard_count: true,
+    retention: true,
+    clock_control: false,
+};
 
 /// Clamps a raw request integer into the `i32` the SDK sends. Out-of-range values stay out of
 /// the valid range after clamping, so the service still rejects them.
@@ -59,6 +68,7 @@ impl HttpService {
             client: client::local_client(endpoint_url, &region, &options),
             runtime: client::runtime()?,
             stream_prefix: String::new(),
+            capabilities: ADAPTER_CAPABILITIES,
         })
     }
 
@@ -82,7 +92,19 @@ impl HttpService {
             client,
             runtime,
             stream_prefix: stream_prefix.to_owned(),
+            capabilities: ADAPTER_CAPABILITIES,
         })
+    }
+
+    /// Declares what the endpoint behind the adapter supports, for endpoints that lack some
+    /// operations (kinesalite 3.3.3 has no `UpdateShardCount`, for instance). Clock control
+    /// stays off whatever `capabilities` says.
+    pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
+        self.capabilities = Capabilities {
+            clock_control: false,
+            ..capabilities
+        };
+        self
     }
 
     /// The stream name sent on the wire for `name`.
@@ -111,12 +133,7 @@ impl StreamService for HttpService {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities {
-            resharding: true,
-            update_shard_count: true,
-            retention: true,
-            clock_control: false,
-        }
+        self.capabilities
     }
 
     fn create_stream(&self, req: &CreateStreamRequest) -> Result<(), KinesisError> {
@@ -409,6 +426,18 @@ mod tests {
         assert_eq!(clamp_i32(-1), -1);
         assert_eq!(clamp_i32(i64::MAX), i32::MAX);
         assert_eq!(clamp_i32(i64::MIN), i32::MIN);
+    }
+
+    #[test]
+    fn capabilities_can_be_narrowed_but_never_gain_clock_control() {
+        let service = HttpService::new("http://127.0.0.1:4567", None).expect("adapter");
+        assert_eq!(service.capabilities(), ADAPTER_CAPABILITIES);
+        let narrowed = service.with_capabilities(Capabilities {
+            update_shard_count: false,
+            ..Capabilities::ALL
+        });
+        let caps = narrowed.capabilities();
+        assert!(!caps.update_shard_count && !caps.clock_control && caps.resharding);
     }
 
     #[test]
