@@ -26,12 +26,12 @@ pub struct HttpOptions {
 }
 
 impl Default for HttpOptions {
-    /// 2 s to connect, 10 s per request: generous for loopback peers, short enough that a
+    /// 2 s to connect, 5 s per request: generous for loopback peers, short enough that a
     /// hung peer cannot stall a run for long.
     fn default() -> Self {
         HttpOptions {
             connect_timeout: Duration::from_secs(2),
-            operation_timeout: Duration::from_secs(10),
+            operation_timeout: Duration::from_secs(5),
         }
     }
 }

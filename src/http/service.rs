@@ -24,6 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 ///
 /// Calls block the calling thread; they must not be made from inside an async runtime (such
 /// calls fail with [`ErrorKind::Other`] instead of panicking). Many threads may call at once.
+/// Like any owner of a Tokio runtime, the value must also be dropped outside async code.
 #[derive(Debug)]
 pub struct HttpService {
     name: String,
