@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod clock;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod memory;
 pub mod model;
 pub mod scaling;
