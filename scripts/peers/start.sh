@@ -64,7 +64,9 @@ launch() {
         kinesalite)
             local cli="$PEERS_DIR/kinesalite/node_modules/kinesalite/cli.js"
             [[ -f "$cli" ]] || die "kinesalite is not installed: run scripts/peers/install.sh kinesalite"
+            # Transitions stay asynchronous but short, and the shard quota matches the model's.
             nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$cli" --port "$KINESALITE_PORT" \
+                --createStreamMs 50 --deleteStreamMs 50 --updateStreamMs 50 --shardLimit 500 \
                 >"$log" 2>&1 </dev/null &
             ;;
         kinesis-mock)
@@ -75,7 +77,9 @@ launch() {
             KINESIS_MOCK_CERT_PATH="$kl/server.json" \
                 KINESIS_MOCK_PLAIN_PORT="$KINESIS_MOCK_PORT" \
                 KINESIS_MOCK_TLS_PORT="$KINESIS_MOCK_TLS_PORT" \
-                LOG_LEVEL=WARN \
+                LOG_LEVEL=WARN SHARD_LIMIT=500 \
+                CREATE_STREAM_DURATION=50ms DELETE_STREAM_DURATION=50ms \
+                SPLIT_SHARD_DURATION=50ms MERGE_SHARDS_DURATION=50ms UPDATE_SHARD_COUNT_DURATION=50ms \
                 nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$kl/main.js" \
                 >"$log" 2>&1 </dev/null &
             ;;

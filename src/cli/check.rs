@@ -43,6 +43,15 @@ pub struct CheckArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<String>,
+    /// Check a Kinesis-compatible endpoint over HTTP instead (e.g. http://127.0.0.1:4567).
+    #[arg(long, conflicts_with_all = ["target", "twin"])]
+    endpoint: Option<String>,
+    /// Recorded divergences of the endpoint: tolerated and reported; new ones fail.
+    #[arg(long, requires = "endpoint")]
+    expectations: Option<String>,
+    /// A name for the implementation in reports (default: derived from the target).
+    #[arg(long)]
+    label: Option<String>,
 }
 
 #[derive(serde::Serialize)]
@@ -55,19 +64,50 @@ struct RunReport<'a> {
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let areas = if args.areas.is_empty() { Area::ALL.to_vec() } else { args.areas.clone() };
-    let factory: Box<dyn Fn() -> Arc<dyn StreamService> + Sync> = match (args.twin, args.target) {
-        (Some(twin), _) => Box::new(move || Arc::<dyn StreamService>::from(twin.build())),
-        (None, Target::Embedded) => Box::new(|| Arc::new(in_process_memory()) as Arc<dyn StreamService>),
-        (None, Target::Model) => Box::new(|| Arc::new(in_process_model()) as Arc<dyn StreamService>),
+    let mut model = seqcheck::model::ModelConfig::default();
+    let mut expectations = seqcheck::conformance::Expectations::default();
+    let run_nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() % 1_000_000);
+    let name_prefix = if args.endpoint.is_some() { format!("sc{run_nonce}") } else { "sc".into() };
+    let factory: Box<dyn Fn() -> Arc<dyn StreamService> + Sync> = match (args.twin, args.target, &args.endpoint) {
+        (_, _, Some(url)) => {
+            let service = seqcheck::http::HttpService::new(url, None).map_err(|e| CliError::Setup(e.to_string()))?;
+            let (caps, evidence) = super::endpoint::probe(&service, &name_prefix);
+            for line in &evidence {
+                println!("unsupported: {line}");
+            }
+            model = super::endpoint::model_config(false);
+            if let Some(path) = &args.expectations {
+                expectations = seqcheck::conformance::Expectations::load(path).map_err(|e| CliError::Setup(e.to_string()))?;
+            }
+            let shared: Arc<dyn StreamService> = Arc::new(service.with_capabilities(caps));
+            Box::new(move || Arc::clone(&shared))
+        }
+        (Some(twin), _, None) => Box::new(move || Arc::<dyn StreamService>::from(twin.build())),
+        (None, Target::Embedded, None) => Box::new(|| Arc::new(in_process_memory()) as Arc<dyn StreamService>),
+        (None, Target::Model, None) => Box::new(|| Arc::new(in_process_model()) as Arc<dyn StreamService>),
     };
-    let implementation = factory().name();
+    let implementation = args.label.clone().unwrap_or_else(|| factory().name());
     let mut replay = "cargo run --release -- check".to_owned();
-    if let Some(twin) = args.twin {
+    if let Some(url) = &args.endpoint {
+        replay.push_str(&format!(" --endpoint {url}"));
+        if let Some(path) = &args.expectations {
+            replay.push_str(&format!(" --expectations {path}"));
+        }
+    } else if let Some(twin) = args.twin {
         replay.push_str(&format!(" --twin {}", twin.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned())));
     } else if args.target == Target::Model {
         replay.push_str(" --target model");
     }
-    let cfg = RunConfig { cases: args.cases, seed: args.seed, max_ops: args.max_ops, replay_command: replay, ..RunConfig::default() };
+    let cfg = RunConfig {
+        cases: args.cases,
+        seed: args.seed,
+        max_ops: args.max_ops,
+        replay_command: replay,
+        model,
+        expectations,
+        name_prefix,
+        ..RunConfig::default()
+    };
     let bar = ProgressBar::new(u64::from(args.cases) * areas.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg:<24} [{bar:32}] {pos}/{len} cases ({per_sec}, eta {eta})")
@@ -92,6 +132,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             AreaStatus::Unsupported { reason } => println!("{}: unsupported: {reason}", r.area),
             AreaStatus::Indeterminate { reason } => println!("{}: indeterminate: {reason}", r.area),
             AreaStatus::Passed => {}
+        }
+        for d in &r.divergences {
+            println!("known divergence `{}` ({} cases):\n{}\n", d.id, d.cases, d.counterexample);
         }
     }
     if let Some(path) = &args.json {

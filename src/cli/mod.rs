@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch.
 
 mod check;
+mod endpoint;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,9 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// The implementation under test could not be set up.
+    #[error("{0}")]
+    Setup(String),
     /// A report could not be serialised.
     #[error("cannot serialise the report: {0}")]
     Json(#[from] serde_json::Error),

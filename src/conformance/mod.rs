@@ -9,14 +9,16 @@
 //! ```
 
 mod exec;
+mod expectations;
 mod ops;
 mod report;
 mod runner;
 pub mod workload;
 
 pub use exec::{Action, CaseRun, Executor, Step, Stop};
+pub use expectations::{Expectations, ExpectationsError, KnownDivergence};
 pub use ops::{Op, case_strategy, op_strategy};
-pub use report::{AreaReport, AreaStatus, Counterexample, outcome, render_steps, request};
+pub use report::{AreaReport, AreaStatus, Counterexample, Divergence, outcome, render_steps, request};
 pub use runner::{Factory, RunConfig, run_area};
 
 use crate::clock::ManualClock;
@@ -27,7 +29,7 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A group of properties with its own operation mix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Area {
     /// Hash-key routing, explicit hash keys, colliding keys (P3, P4).

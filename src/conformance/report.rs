@@ -155,6 +155,17 @@ pub fn outcome(o: &Outcome) -> String {
     }
 }
 
+/// A recorded divergence observed in a run, with the shrunk counterexample of this run.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Divergence {
+    /// The recorded divergence's id.
+    pub id: String,
+    /// The counterexample found now.
+    pub counterexample: Counterexample,
+    /// Cases that showed it.
+    pub cases: u64,
+}
+
 /// How an area fared.
 #[derive(Clone, Debug, serde::Serialize)]
 #[serde(tag = "status", rename_all = "lowercase")]
@@ -192,6 +203,10 @@ pub struct AreaReport {
     pub ops: u64,
     /// Operations skipped for missing capabilities.
     pub skipped_ops: u64,
+    /// Cases whose outcome could not be judged (transport failures).
+    pub indeterminate_cases: u64,
+    /// Recorded divergences seen (they do not fail the area).
+    pub divergences: Vec<Divergence>,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -200,6 +215,7 @@ impl AreaReport {
     /// Short status word for tables.
     pub fn status_word(&self) -> &'static str {
         match self.status {
+            AreaStatus::Passed if !self.divergences.is_empty() => "divergence",
             AreaStatus::Passed => "passed",
             AreaStatus::Failed { .. } => "FAILED",
             AreaStatus::Unsupported { .. } => "unsupported",

@@ -3,14 +3,15 @@
 
 use super::exec::{CaseRun, Executor, Stop};
 use super::ops::{Op, case_strategy};
-use super::report::{AreaReport, AreaStatus, Counterexample, render_steps};
+use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, render_steps};
+use super::expectations::Expectations;
 use super::Area;
 use crate::model::ModelConfig;
 use crate::service::StreamService;
 use proptest::test_runner::{
     Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -37,6 +38,8 @@ pub struct RunConfig {
     pub max_shrink_ms: u32,
     /// How to replay from the command line (`--areas` and `--seed` are appended).
     pub replay_command: String,
+    /// Recorded divergences to tolerate and report.
+    pub expectations: Expectations,
 }
 
 impl Default for RunConfig {
@@ -50,6 +53,7 @@ impl Default for RunConfig {
             name_prefix: "sc".into(),
             max_shrink_ms: 60_000,
             replay_command: "cargo run --release -- check".into(),
+            expectations: Expectations::default(),
         }
     }
 }
@@ -62,28 +66,33 @@ fn rng_for(seed: u64, area: Area) -> TestRng {
 }
 
 /// Runs one area against the implementations `factory` makes; `on_case` is called after each
-/// executed case (for progress bars).
+/// executed case (for progress bars). Violations recorded in `cfg.expectations` are reported
+/// as divergences and the run goes on looking for new ones.
 pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(dyn Fn() + Sync)) -> AreaReport {
     let start = Instant::now();
     let probe = factory();
     let caps = probe.capabilities();
     let implementation = probe.name();
     drop(probe);
-    let report = |status, cases, ops, skipped| AreaReport {
+    let mut report = AreaReport {
         area,
-        status,
-        cases,
-        ops,
-        skipped_ops: skipped,
-        seconds: start.elapsed().as_secs_f64(),
+        status: AreaStatus::Passed,
+        cases: 0,
+        ops: 0,
+        skipped_ops: 0,
+        indeterminate_cases: 0,
+        divergences: Vec::new(),
+        seconds: 0.0,
     };
     if let Some(missing) = area.missing_capability(&caps) {
-        return report(AreaStatus::Unsupported { reason: missing.into() }, 0, 0, 0);
+        report.status = AreaStatus::Unsupported { reason: missing.into() };
+        return report;
     }
     let cases = AtomicU64::new(0);
     let ops = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
-    let indeterminate = std::sync::Mutex::new(None::<String>);
+    let indeterminate = Mutex::new((0u64, None::<String>));
+    let seen: Mutex<Vec<(String, i64, Vec<Op>, u64)>> = Mutex::new(Vec::new());
     let execute = |shards: i64, list: &[Op]| -> CaseRun {
         let n = cases.fetch_add(1, Ordering::Relaxed);
         let service = factory();
@@ -98,7 +107,7 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
         cases: cfg.cases,
         max_shrink_iters: 4096,
         max_shrink_time: cfg.max_shrink_ms,
-        max_global_rejects: cfg.cases.max(16),
+        max_global_rejects: cfg.cases.saturating_mul(4).max(64),
         failure_persistence: cfg
             .regressions
             .as_ref()
@@ -108,37 +117,48 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
     let mut runner = TestRunner::new_with_rng(config, rng_for(cfg.seed, area));
     let result = runner.run(&case_strategy(area, cfg.max_ops), |(shards, list)| match execute(shards, &list).stop {
         None => Ok(()),
-        Some(Stop::Violation(v)) => Err(TestCaseError::fail(v.to_string())),
-        Some(Stop::Indeterminate(why)) => {
-            if let Ok(mut slot) = indeterminate.lock() {
-                slot.get_or_insert(why.clone());
+        Some(Stop::Violation(v)) => match cfg.expectations.find(area, &v) {
+            None => Err(TestCaseError::fail(v.to_string())),
+            Some(known) => {
+                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                match seen.iter_mut().find(|(id, ..)| *id == known.id) {
+                    Some(entry) => entry.3 += 1,
+                    None => seen.push((known.id.clone(), shards, list.clone(), 1)),
+                }
+                Err(TestCaseError::reject(format!("known divergence {}", known.id)))
             }
+        },
+        Some(Stop::Indeterminate(why)) => {
+            let mut slot = indeterminate.lock().unwrap_or_else(|p| p.into_inner());
+            slot.0 += 1;
+            slot.1.get_or_insert(why.clone());
             Err(TestCaseError::reject(why))
         }
     });
-    let totals = |c: &AtomicU64| c.load(Ordering::Relaxed);
-    let status = match result {
-        Ok(()) => match indeterminate.lock().ok().and_then(|s| s.clone()) {
-            Some(why) if totals(&cases) <= u64::from(cfg.cases) / 2 => AreaStatus::Indeterminate { reason: why },
-            _ => AreaStatus::Passed,
-        },
+    let deadline = || Instant::now() + std::time::Duration::from_millis(u64::from(cfg.max_shrink_ms));
+    let counterexample = |violation, run: &CaseRun| Counterexample {
+        area,
+        implementation: implementation.clone(),
+        seed: cfg.seed,
+        violation,
+        steps: render_steps(&run.steps),
+        replay: format!("{} --areas {} --seed {} --cases {}", cfg.replay_command, area.name(), cfg.seed, cfg.cases),
+    };
+    let (indeterminate_count, indeterminate_why) = indeterminate.into_inner().unwrap_or_else(|p| p.into_inner());
+    report.status = match result {
+        Ok(()) => AreaStatus::Passed,
         Err(TestError::Abort(why)) => AreaStatus::Indeterminate {
-            reason: format!("{why} (last: {})", indeterminate.lock().ok().and_then(|s| s.clone()).unwrap_or_default()),
+            reason: format!("{why} (last: {})", indeterminate_why.clone().unwrap_or_default()),
         },
         Err(TestError::Fail(_, (shards, list))) => {
-            let list = minimize(&execute, shards, list, Instant::now() + std::time::Duration::from_millis(u64::from(cfg.max_shrink_ms)));
+            let fails = |run: &CaseRun| match &run.stop {
+                Some(Stop::Violation(v)) => cfg.expectations.find(area, v).is_none(),
+                _ => false,
+            };
+            let list = minimize(&execute, shards, list, &fails, deadline());
             let run = execute(shards, &list);
-            match run.stop {
-                Some(Stop::Violation(violation)) => AreaStatus::Failed {
-                    counterexample: Box::new(Counterexample {
-                        area,
-                        implementation,
-                        seed: cfg.seed,
-                        violation,
-                        steps: render_steps(&run.steps),
-                        replay: format!("{} --areas {} --seed {} --cases {}", cfg.replay_command, area.name(), cfg.seed, cfg.cases),
-                    }),
-                },
+            match run.stop.clone() {
+                Some(Stop::Violation(violation)) => AreaStatus::Failed { counterexample: Box::new(counterexample(violation, &run)) },
                 Some(Stop::Indeterminate(why)) => AreaStatus::Indeterminate { reason: why },
                 None => AreaStatus::Indeterminate {
                     reason: "the minimal failing case passed when replayed: the implementation is nondeterministic".into(),
@@ -146,19 +166,38 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
             }
         }
     };
-    report(status, totals(&cases), totals(&ops), totals(&skipped))
+    if matches!(report.status, AreaStatus::Passed) && indeterminate_count > 0 && indeterminate_count >= totals(&cases) / 2 {
+        report.status = AreaStatus::Indeterminate { reason: indeterminate_why.unwrap_or_default() };
+    }
+    for (id, shards, list, count) in seen.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        let same = |run: &CaseRun| matches!(&run.stop, Some(Stop::Violation(v)) if cfg.expectations.find(area, v).is_some_and(|k| k.id == id));
+        let list = minimize(&execute, shards, list, &same, deadline());
+        let run = execute(shards, &list);
+        if let Some(Stop::Violation(v)) = run.stop.clone() {
+            report.divergences.push(Divergence { id, counterexample: counterexample(v, &run), cases: count });
+        }
+    }
+    report.cases = totals(&cases);
+    report.ops = totals(&ops);
+    report.skipped_ops = totals(&skipped);
+    report.indeterminate_cases = indeterminate_count;
+    report.seconds = start.elapsed().as_secs_f64();
+    report
+}
+
+fn totals(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
 }
 
 /// Greedy one-at-a-time removal after proptest's shrinking: drops every operation whose
-/// removal still breaks the same property, until a fixed point or the deadline.
-fn minimize(execute: &dyn Fn(i64, &[Op]) -> CaseRun, shards: i64, mut list: Vec<Op>, deadline: Instant) -> Vec<Op> {
-    let property = |run: &CaseRun| match &run.stop {
-        Some(Stop::Violation(v)) => Some(v.property),
-        _ => None,
-    };
-    let Some(target) = property(&execute(shards, &list)) else {
-        return list;
-    };
+/// removal keeps `still_fails` true, until a fixed point or the deadline.
+fn minimize(
+    execute: &dyn Fn(i64, &[Op]) -> CaseRun,
+    shards: i64,
+    mut list: Vec<Op>,
+    still_fails: &dyn Fn(&CaseRun) -> bool,
+    deadline: Instant,
+) -> Vec<Op> {
     let mut changed = true;
     while changed && Instant::now() < deadline {
         changed = false;
@@ -167,7 +206,7 @@ fn minimize(execute: &dyn Fn(i64, &[Op]) -> CaseRun, shards: i64, mut list: Vec<
             i -= 1;
             let mut shorter = list.clone();
             shorter.remove(i);
-            if property(&execute(shards, &shorter)) == Some(target) {
+            if still_fails(&execute(shards, &shorter)) {
                 list = shorter;
                 changed = true;
             }

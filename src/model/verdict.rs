@@ -4,7 +4,7 @@ use crate::types::{ErrorKind, KinesisError};
 use std::fmt;
 
 /// The properties of kinesis-semantics §10 (and a few harness-level ones) a response can break.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Property {
     /// P1: sequence numbers are canonical decimals (56 digits in the AWS layout).
     Format,

@@ -169,8 +169,15 @@ impl Model {
                 // 1 MiB counts the key too in the docs but not in the shape (§11.22).
                 ambiguous.extend([ErrorKind::ValidationException, ErrorKind::InvalidArgumentException]);
             }
+            let mut ehk_value = raw.explicit_hash_key;
             if let Some(ehk) = raw.explicit_hash_key {
-                if !is_canonical_decimal(ehk, 39) {
+                if leading_zero_decimal(ehk) {
+                    // The HashKey pattern is unanchored in the service model; whether Kinesis
+                    // matches it against the whole string is an inference (§1.1), so a value
+                    // with leading zeros may be refused or read as its numeric value.
+                    ambiguous.push(ErrorKind::ValidationException);
+                    ehk_value = Some(ehk.trim_start_matches('0')).map(|t| if t.is_empty() { "0" } else { t });
+                } else if !is_canonical_decimal(ehk, 39) {
                     return Err(KinesisError::validation(
                         ehk,
                         &format!("{}explicitHashKey", raw.path),
@@ -179,7 +186,7 @@ impl Model {
                     .into());
                 }
             }
-            explicit.push(raw.explicit_hash_key);
+            explicit.push(ehk_value);
             entries.push(Entry {
                 key: partition_key.hash_key(),
                 partition_key,
@@ -338,4 +345,9 @@ fn check_batch_shape(resp: &PutRecordsResponse, expected: usize, transient_ok: b
         }
     }
     Ok(())
+}
+
+/// `0…0<digits>`: all digits with at least one superfluous leading zero.
+fn leading_zero_decimal(raw: &str) -> bool {
+    raw.len() > 1 && raw.starts_with('0') && raw.bytes().all(|b| b.is_ascii_digit())
 }
