@@ -8,6 +8,10 @@
 
 pub mod api;
 pub mod clock;
+/// Exhaustive stateright models of the sequencer under crashes, resharding, replication and
+/// consumer checkpointing; each model drives the shipped [`sequencer`] code.
+#[path = "../models/mod.rs"]
+pub mod models;
 pub mod sequencer;
 pub mod service;
 pub mod types;
