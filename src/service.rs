@@ -93,11 +93,11 @@ pub fn dispatch(service: &dyn StreamService, request: &Request) -> Outcome {
         Request::SplitShard(r) => service.split_shard(r).map(|()| Reply::Done),
         Request::MergeShards(r) => service.merge_shards(r).map(|()| Reply::Done),
         Request::UpdateShardCount(r) => service.update_shard_count(r).map(Reply::ShardCount),
-        Request::IncreaseStreamRetentionPeriod(r) => service
-            .increase_stream_retention_period(r)
-            .map(|()| Reply::Done),
-        Request::DecreaseStreamRetentionPeriod(r) => service
-            .decrease_stream_retention_period(r)
-            .map(|()| Reply::Done),
+        Request::IncreaseStreamRetentionPeriod(r) => {
+            service.increase_stream_retention_period(r).map(|()| Reply::Done)
+        }
+        Request::DecreaseStreamRetentionPeriod(r) => {
+            service.decrease_stream_retention_period(r).map(|()| Reply::Done)
+        }
     }
 }

@@ -13,9 +13,7 @@ pub const MAX_COUNTER: u64 = i64::MAX as u64;
 pub const MAX_AWS_EPOCH: u64 = (1 << 36) - 1;
 
 /// Which textual shape sequence numbers take.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 pub enum SeqFormat {
     /// Decimal fields you can read by eye: `epoch · 10^29 + shard · 10^19 + counter`.
     /// The epoch is a per-stream generation (1 for the shards a stream is created with).
@@ -134,9 +132,7 @@ mod tests {
 
     impl Arbitrary for AnyFields {
         fn arbitrary(g: &mut Gen) -> Self {
-            let format = *g
-                .choose(&[SeqFormat::Readable, SeqFormat::AwsV2])
-                .unwrap_or(&SeqFormat::Readable);
+            let format = *g.choose(&[SeqFormat::Readable, SeqFormat::AwsV2]).unwrap_or(&SeqFormat::Readable);
             let epoch = match format {
                 SeqFormat::Readable => u64::arbitrary(g) % 1_000_000 + 1,
                 SeqFormat::AwsV2 => u64::arbitrary(g) & MAX_AWS_EPOCH,
@@ -202,34 +198,17 @@ mod tests {
             .parse()
             .unwrap();
         assert_eq!(SeqFormat::AwsV2.decode(&end).unwrap().counter, MAX_COUNTER);
-        let a: SequenceNumber = "49570889523503059275381512478863820069782211031140925442"
-            .parse()
-            .unwrap();
-        let b: SequenceNumber = "49570889523503059275381512478865028995601825660315631618"
-            .parse()
-            .unwrap();
-        let (fa, fb) = (
-            SeqFormat::AwsV2.decode(&a).unwrap(),
-            SeqFormat::AwsV2.decode(&b).unwrap(),
-        );
-        assert_eq!(
-            (fa.shard_index, fa.counter, fb.counter),
-            (0, 663_152_097, 663_152_098)
-        );
-        let cli: SequenceNumber = "49600902273357540915989931256901506243878407835297513618"
-            .parse()
-            .unwrap();
+        let a: SequenceNumber = "49570889523503059275381512478863820069782211031140925442".parse().unwrap();
+        let b: SequenceNumber = "49570889523503059275381512478865028995601825660315631618".parse().unwrap();
+        let (fa, fb) = (SeqFormat::AwsV2.decode(&a).unwrap(), SeqFormat::AwsV2.decode(&b).unwrap());
+        assert_eq!((fa.shard_index, fa.counter, fb.counter), (0, 663_152_097, 663_152_098));
+        let cli: SequenceNumber = "49600902273357540915989931256901506243878407835297513618".parse().unwrap();
         assert_eq!(SeqFormat::AwsV2.decode(&cli).unwrap().shard_index, 9);
     }
 
     #[test]
     fn readable_numbers_read_by_eye() {
-        let n = SeqFormat::Readable.encode(SeqFields {
-            epoch: 1,
-            shard_index: 3,
-            counter: 5,
-            record_secs: 0,
-        });
+        let n = SeqFormat::Readable.encode(SeqFields { epoch: 1, shard_index: 3, counter: 5, record_secs: 0 });
         assert_eq!(n.to_string(), "100000000030000000000000000005");
         assert_eq!(SeqFormat::Readable.decode(&"7".parse().unwrap()), None);
     }

@@ -7,9 +7,7 @@ use crate::types::SequenceNumber;
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SequencerError {
     /// The caller's `SequenceNumberForOrdering` is not a number this format could have minted.
-    #[error(
-        "ExclusiveMinimumSequenceNumber {0} is not a sequence number this service could have issued"
-    )]
+    #[error("ExclusiveMinimumSequenceNumber {0} is not a sequence number this service could have issued")]
     UndecodableOrderingNumber(SequenceNumber),
     /// The shard's counter space is used up (2^63 - 1 numbers).
     #[error("the shard's sequence counter is exhausted")]
@@ -177,9 +175,7 @@ mod tests {
         assert!(s.owns(&n));
         assert_eq!(
             s.next(0, Some(&SequenceNumber::from_u128(7))),
-            Err(SequencerError::UndecodableOrderingNumber(
-                SequenceNumber::from_u128(7)
-            ))
+            Err(SequencerError::UndecodableOrderingNumber(SequenceNumber::from_u128(7)))
         );
     }
 

@@ -36,11 +36,7 @@ impl StreamSequencer {
 
     /// Opens a shard created at `now_secs` with the given parents (none at stream creation).
     /// Returns `None` when the shard index space (`2^31`) is used up.
-    pub fn open_shard(
-        &mut self,
-        now_secs: u64,
-        parents: &[&ShardSequencer],
-    ) -> Option<ShardSequencer> {
+    pub fn open_shard(&mut self, now_secs: u64, parents: &[&ShardSequencer]) -> Option<ShardSequencer> {
         if self.next_index > MAX_SHARD_INDEX {
             return None;
         }

@@ -7,9 +7,7 @@ use std::fmt;
 /// Two kinds are not service exceptions: [`ErrorKind::Indeterminate`] marks a request whose
 /// outcome is unknown (timeout, reset connection) and [`ErrorKind::MalformedResponse`] marks a
 /// response that does not parse as the API's output shape. The checker treats them specially.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum ErrorKind {
     /// A request shape constraint was violated (HTTP 400).
     ValidationException,

@@ -96,9 +96,7 @@ pub fn is_canonical_decimal(raw: &str, max_digits: usize) -> bool {
 }
 
 /// An inclusive, non-empty range of hash keys owned by one shard.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct HashKeyRange {
     /// The lowest hash key in the range.
     pub start: u128,
@@ -134,11 +132,7 @@ impl HashKeyRange {
         (0..n)
             .map(|i| HashKeyRange {
                 start: h * i,
-                end: if i + 1 == n {
-                    MAX_HASH_KEY
-                } else {
-                    h * (i + 1) - 1
-                },
+                end: if i + 1 == n { MAX_HASH_KEY } else { h * (i + 1) - 1 },
             })
             .collect()
     }
@@ -179,9 +173,7 @@ mod tests {
     fn partition_key_limits_count_characters() {
         assert!(PartitionKey::parse(&"é".repeat(256), "pk").is_ok());
         assert_eq!(
-            PartitionKey::parse(&"a".repeat(257), "pk")
-                .unwrap_err()
-                .kind,
+            PartitionKey::parse(&"a".repeat(257), "pk").unwrap_err().kind,
             ErrorKind::ValidationException
         );
         assert_eq!(

@@ -11,9 +11,7 @@ fn is_name_char(c: char) -> bool {
 }
 
 /// A stream name: 1..=128 characters from `[a-zA-Z0-9_.-]`.
-#[derive(
-    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct StreamName(String);
 
 impl StreamName {
@@ -166,16 +164,11 @@ mod tests {
 
     #[test]
     fn shard_id_is_lenient_like_kinesis() {
-        assert_eq!(
-            ShardId::parse("shardId-5", "shardId", "s").unwrap(),
-            ShardId(5)
-        );
+        assert_eq!(ShardId::parse("shardId-5", "shardId", "s").unwrap(), ShardId(5));
         assert_eq!(ShardId::parse("7", "shardId", "s").unwrap(), ShardId(7));
         assert_eq!(ShardId(5).to_string(), "shardId-000000000005");
         assert_eq!(
-            ShardId::parse("shardId-x", "shardId", "s")
-                .unwrap_err()
-                .kind,
+            ShardId::parse("shardId-x", "shardId", "s").unwrap_err().kind,
             ErrorKind::ResourceNotFoundException
         );
         assert_eq!(

@@ -102,11 +102,7 @@ mod tests {
         let ten: SequenceNumber = "10".parse().unwrap();
         assert!(nine < ten);
         let big: SequenceNumber = "9".repeat(129).parse().unwrap();
-        assert!(
-            big > "49548859072970256769156879668947671610661756289899560962"
-                .parse()
-                .unwrap()
-        );
+        assert!(big > "49548859072970256769156879668947671610661756289899560962".parse().unwrap());
         assert_eq!(big.to_string(), "9".repeat(129));
     }
 
@@ -119,9 +115,6 @@ mod tests {
                 "{bad:?}"
             );
         }
-        assert_eq!(
-            SequenceNumber::parse("0", "s").unwrap(),
-            SequenceNumber::default()
-        );
+        assert_eq!(SequenceNumber::parse("0", "s").unwrap(), SequenceNumber::default());
     }
 }
