@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 
 use stateright::{Checker, CheckerBuilder, Expectation, Model, Path};
 
+pub mod checkpointing;
+pub mod replicated;
+pub mod resharding;
 pub mod sequencer_crash;
 
 /// The environment variable that scales every model's bounds (default 1).
@@ -270,7 +273,18 @@ pub fn check_one(choice: ModelChoice, scale: usize) -> ModelReport {
             let m = sequencer_crash::SequencerCrash::at_scale(scale).broken_if(choice.broken);
             report(&name, m.into_checker())
         }
-        _ => unimplemented!(),
+        "resharding" => {
+            let m = resharding::Resharding::at_scale(scale).broken_if(choice.broken);
+            report(&name, m.into_checker())
+        }
+        "replicated" => {
+            let m = replicated::ReplicatedShard::at_scale(scale).broken_if(choice.broken);
+            report(&name, m.into_checker())
+        }
+        _ => {
+            let m = checkpointing::Checkpointing::at_scale(scale).broken_if(choice.broken);
+            report(&name, m.into_checker())
+        }
     }
 }
 
@@ -304,7 +318,18 @@ pub fn serve_explorer(model_name: &str, addr: SocketAddr) -> Result<(), ModelErr
             let m = sequencer_crash::SequencerCrash::default().broken_if(choice.broken);
             drop(m.into_checker().serve(addr));
         }
-        _ => unimplemented!(),
+        "resharding" => {
+            let m = resharding::Resharding::default().broken_if(choice.broken);
+            drop(m.into_checker().serve(addr));
+        }
+        "replicated" => {
+            let m = replicated::ReplicatedShard::default().broken_if(choice.broken);
+            drop(m.into_checker().serve(addr));
+        }
+        _ => {
+            let m = checkpointing::Checkpointing::default().broken_if(choice.broken);
+            drop(m.into_checker().serve(addr));
+        }
     }
     Ok(())
 }

@@ -6,7 +6,9 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use seqcheck::models::{self, ModelChoice, ModelReport, sequencer_crash};
+use seqcheck::models::{
+    self, ModelChoice, ModelReport, checkpointing, replicated, resharding, sequencer_crash,
+};
 use stateright::{Checker, CheckerBuilder, HasDiscoveries, Model};
 
 fn scale() -> usize {
@@ -88,4 +90,95 @@ fn sequencer_that_forgets_its_reservation_reissues_numbers() {
     assert!(matches!(actions.last(), Some(Action::Append(_))));
     assert!(matches!(actions.first(), Some(Action::Append(_))));
     assert!(actions.len() <= 8);
+}
+
+#[test]
+fn resharding_keeps_the_hash_space_partitioned_and_numbers_ordered() {
+    let report = check("resharding");
+    pin(&report, 1161);
+}
+
+#[test]
+fn a_split_parent_that_keeps_accepting_writes_is_caught() {
+    use resharding::{Action, Resharding};
+    let model = Resharding::default().broken_if(true);
+    let actions = refute(model.into_checker(), "a closed shard never accepts a write");
+    // The first shard is split, and a later put lands in it (the shortest such path has two
+    // steps; stateright may report a longer one, cut at the offending put).
+    assert!(
+        matches!(actions.last(), Some(Action::Put(_))),
+        "{actions:?}"
+    );
+    assert!(
+        matches!(actions.first(), Some(Action::Split { shard: 0, .. })),
+        "{actions:?}"
+    );
+    assert!(
+        actions.len() <= 1 + usize::from(Resharding::default().max_reshards),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn replicated_shard_survives_failover() {
+    let report = check("replicated");
+    pin(&report, 223_916);
+}
+
+#[test]
+fn a_leader_without_epoch_fencing_loses_acknowledged_records() {
+    use stateright::actor::ActorModelAction;
+    let model = replicated::ReplicatedShard::default().broken_if(true);
+    let actions = refute(
+        model.into_checker(),
+        "acknowledged records are never lost after failover",
+    );
+    // The damage is done by a message delivery (a stale log overwriting a new one, or a new
+    // leader's election completing without the record).
+    assert!(
+        matches!(actions.last(), Some(ActorModelAction::Deliver { .. })),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, ActorModelAction::Timeout(..))),
+        "no failover"
+    );
+}
+
+#[test]
+fn consumers_process_every_record_in_lineage_order() {
+    let report = check("checkpointing");
+    pin(&report, 14639);
+}
+
+#[test]
+fn a_consumer_that_checkpoints_before_processing_skips_records() {
+    use checkpointing::{Action, Checkpointing};
+    let model = Checkpointing::default().broken_if(true);
+    let actions = refute(model.into_checker(), "no record is ever skipped");
+    assert!(
+        matches!(
+            actions.last(),
+            Some(Action::Process(_) | Action::Checkpoint(_))
+        ),
+        "{actions:?}"
+    );
+    assert!(
+        actions
+            .iter()
+            .any(|a| matches!(a, Action::Crash(_) | Action::MoveLease(_))),
+        "a skip needs a crash or a lease move: {actions:?}"
+    );
+}
+
+#[test]
+fn model_names_parse() {
+    let choice: ModelChoice = "replicated --broken".parse().expect("a known name");
+    assert!(choice.broken && choice.name == "replicated");
+    assert!("nonsense".parse::<ModelChoice>().is_err());
+    assert!(
+        models::serve_explorer("nonsense", "127.0.0.1:0".parse().expect("an address")).is_err()
+    );
 }
