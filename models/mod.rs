@@ -207,9 +207,9 @@ where
                 (_, true) => Outcome::Violated,
                 (_, false) => Outcome::Holds,
             };
-            let path = found.map(|path| {
-                let (actions, _) = first_violation(model, p.name, path.clone());
-                actions.iter().map(|a| model.format_action(a)).collect()
+            let path = found.and_then(|path| {
+                let (actions, _) = first_violation(model, p.name, path.clone())?;
+                Some(actions.iter().map(|a| model.format_action(a)).collect())
             });
             PropertyReport {
                 name: p.name,
@@ -234,14 +234,15 @@ where
 /// Cuts a counterexample at its first state that breaks the `always` property `name`, and
 /// returns the actions leading there with that state. Stateright keeps the *latest* violating
 /// state it visited, whose path may run on past the step that did the damage; the cut path
-/// ends with the culprit action. Other kinds of property keep the whole path.
+/// ends with the culprit action. Other kinds of property keep the whole path. `None` only for
+/// an empty path, which stateright never produces.
 pub fn first_violation<M: Model>(
     model: &M,
     name: &'static str,
     path: Path<M::State, M::Action>,
-) -> (Vec<M::Action>, M::State) {
+) -> Option<(Vec<M::Action>, M::State)> {
     let property = model.properties().into_iter().find(|p| p.name == name);
-    let steps = path.into_vec();
+    let mut steps = path.into_vec();
     let cut = match property {
         Some(p) if p.expectation == Expectation::Always => steps
             .iter()
@@ -249,20 +250,10 @@ pub fn first_violation<M: Model>(
             .unwrap_or(steps.len().saturating_sub(1)),
         _ => steps.len().saturating_sub(1),
     };
-    let mut actions = Vec::with_capacity(cut);
-    let mut last = None;
-    for (i, (state, action)) in steps.into_iter().enumerate() {
-        if i == cut {
-            last = Some(state);
-            break;
-        }
-        actions.extend(action);
-    }
-    match last {
-        Some(state) => (actions, state),
-        // `cut` is always a valid index of a non-empty path; an empty path has no state.
-        None => unreachable!("a stateright path always holds at least its initial state"),
-    }
+    steps.truncate(cut + 1);
+    let (last, _) = steps.pop()?;
+    let actions = steps.into_iter().filter_map(|(_, a)| a).collect();
+    Some((actions, last))
 }
 
 /// Checks one model (or its broken twin) at `scale` and reports.

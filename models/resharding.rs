@@ -151,11 +151,14 @@ impl Resharding {
 
     fn route(&self, state: &State, slot: u8) -> Option<usize> {
         state.shards.iter().position(|s| {
-            let accepts = match (self.routing, s.closed) {
-                (_, None) => true,
-                (Routing::ParentKeepsAcceptingWrites, Some((Closed::Split, _))) => true,
-                _ => false,
-            };
+            let accepts = matches!(
+                (self.routing, s.closed),
+                (_, None)
+                    | (
+                        Routing::ParentKeepsAcceptingWrites,
+                        Some((Closed::Split, _))
+                    )
+            );
             accepts && s.lo <= slot && slot <= s.hi
         })
     }

@@ -307,7 +307,7 @@ impl Model for SequencerCrash {
                 "a crash happens between an ack and the next append",
                 |_, s| s.since_ack == SinceAck::AckedThenCrashed,
             ),
-            Property::<Self>::sometimes("all producers finish", |m, s| all_done(m, s)),
+            Property::<Self>::sometimes("all producers finish", all_done),
             Property::<Self>::sometimes("a retry appends a record twice", |_, s| {
                 s.log.iter().enumerate().any(|(i, a)| {
                     s.log[i + 1..]

@@ -68,7 +68,8 @@ where
     let path = checker
         .discovery(property)
         .unwrap_or_else(|| panic!("the broken twin must break {property:?}"));
-    let (actions, _) = models::first_violation(checker.model(), property, path);
+    let (actions, _) =
+        models::first_violation(checker.model(), property, path).expect("a non-empty path");
     println!("counterexample for {property:?} ({} steps):", actions.len());
     for (i, a) in actions.iter().enumerate() {
         println!("  {:>2}. {a:?}", i + 1);
