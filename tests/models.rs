@@ -183,3 +183,18 @@ fn model_names_parse() {
         models::serve_explorer("nonsense", "127.0.0.1:0".parse().expect("an address")).is_err()
     );
 }
+
+#[test]
+fn sequencer_and_resharding_models_hold_in_the_aws_layout_too() {
+    use seqcheck::sequencer::SeqFormat;
+    let mut crash = sequencer_crash::SequencerCrash::default();
+    crash.format = SeqFormat::AwsV2;
+    let report = models::report("sequencer (AWS layout)", crash.into_checker());
+    println!("{report}");
+    assert!(report.all_expected(), "{report}");
+    let mut reshard = resharding::Resharding::default();
+    reshard.format = SeqFormat::AwsV2;
+    let report = models::report("resharding (AWS layout)", reshard.into_checker());
+    println!("{report}");
+    assert!(report.all_expected(), "{report}");
+}
