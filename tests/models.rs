@@ -187,14 +187,47 @@ fn model_names_parse() {
 #[test]
 fn sequencer_and_resharding_models_hold_in_the_aws_layout_too() {
     use seqcheck::sequencer::SeqFormat;
-    let mut crash = sequencer_crash::SequencerCrash::default();
-    crash.format = SeqFormat::AwsV2;
+    let crash = sequencer_crash::SequencerCrash {
+        format: SeqFormat::AwsV2,
+        ..Default::default()
+    };
     let report = models::report("sequencer (AWS layout)", crash.into_checker());
     println!("{report}");
     assert!(report.all_expected(), "{report}");
-    let mut reshard = resharding::Resharding::default();
-    reshard.format = SeqFormat::AwsV2;
+    let reshard = resharding::Resharding {
+        format: SeqFormat::AwsV2,
+        ..Default::default()
+    };
     let report = models::report("resharding (AWS layout)", reshard.into_checker());
     println!("{report}");
     assert!(report.all_expected(), "{report}");
+}
+
+#[test]
+fn the_explorer_serves_a_model_on_loopback() {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::time::{Duration, Instant};
+    let addr = {
+        let probe = TcpListener::bind("127.0.0.1:0").expect("a free port");
+        probe.local_addr().expect("a bound address")
+    };
+    // Serving blocks for good; the thread ends with the test process.
+    std::thread::spawn(move || models::serve_explorer("resharding --broken", addr));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut body = String::new();
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = TcpStream::connect(addr) {
+            stream
+                .write_all(b"GET /.status HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                .expect("a request sent");
+            stream.read_to_string(&mut body).expect("a response");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        body.contains("200") && body.contains("resharding"),
+        "{body}"
+    );
 }
