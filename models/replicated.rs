@@ -774,13 +774,14 @@ impl ReplicatedShard {
                 |_, s| replicas_of(s).filter(|r| r.commit > 0).count() >= 2,
             )
             .property(
+                Expectation::Eventually,
+                "every client eventually gets all its answers",
+                all_answered,
+            )
+            .property(
                 Expectation::Sometimes,
                 "every client gets all its answers",
-                |m, s| {
-                    s.actor_states.iter().skip(REPLICAS).zip(&m.cfg.clients).all(|(c, ops)| {
-                        matches!(&**c, NodeState::Client(c) if usize::from(c.done) == ops.len())
-                    })
-                },
+                all_answered,
             )
     }
 
@@ -789,6 +790,15 @@ impl ReplicatedShard {
     pub fn into_checker(self) -> CheckerBuilder<Replicated> {
         self.into_model().checker()
     }
+}
+
+/// True when every client has had all its operations answered.
+fn all_answered(m: &Replicated, s: &ActorModelState<Node, History>) -> bool {
+    s.actor_states
+        .iter()
+        .skip(REPLICAS)
+        .zip(&m.cfg.clients)
+        .all(|(c, ops)| matches!(&**c, NodeState::Client(c) if usize::from(c.done) == ops.len()))
 }
 
 fn replicas_of(s: &ActorModelState<Node, History>) -> impl Iterator<Item = &Replica> {

@@ -185,20 +185,20 @@ fn model_names_parse() {
 }
 
 #[test]
-fn sequencer_and_resharding_models_hold_in_the_aws_layout_too() {
+fn sequencer_and_resharding_models_hold_in_the_readable_layout_too() {
     use seqcheck::sequencer::SeqFormat;
     let crash = sequencer_crash::SequencerCrash {
-        format: SeqFormat::AwsV2,
+        format: SeqFormat::Readable,
         ..Default::default()
     };
-    let report = models::report("sequencer (AWS layout)", crash.into_checker());
+    let report = models::report("sequencer (readable layout)", crash.into_checker());
     println!("{report}");
     assert!(report.all_expected(), "{report}");
     let reshard = resharding::Resharding {
-        format: SeqFormat::AwsV2,
+        format: SeqFormat::Readable,
         ..Default::default()
     };
-    let report = models::report("resharding (AWS layout)", reshard.into_checker());
+    let report = models::report("resharding (readable layout)", reshard.into_checker());
     println!("{report}");
     assert!(report.all_expected(), "{report}");
 }
