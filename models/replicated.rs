@@ -8,11 +8,12 @@
 //! for the next epoch; a replica that votes for epoch `e` ignores every older leader from then
 //! on; the candidate with one vote adopts the most recent log it was shown (by the epoch of
 //! the leader that shipped it, then by length) and becomes leader. Reads go through the log
-//! like appends, so they are linearizable by construction and the checker can test that.
+//! like appends; the checker tests that appends and reads are linearizable.
 //!
-//! The network loses, duplicates and reorders messages (stateright's unordered duplicating
-//! network, lossy). Replicas do not crash here (the crash model covers sequencer restarts);
-//! clients send each request once, to every replica.
+//! The network reorders and redelivers messages (stateright's unordered duplicating
+//! network); a message that is never delivered is a lost one, and from scale 3 the network
+//! also drops messages explicitly. Replicas do not crash here (the crash model covers
+//! sequencer restarts); clients send each request once, to every replica that may lead.
 
 use std::borrow::Cow;
 
