@@ -4,9 +4,11 @@
 //! embedded service both drive this very code.
 
 mod layout;
+mod reservation;
 mod shard;
 mod stream;
 
 pub use layout::{MAX_AWS_EPOCH, MAX_COUNTER, SeqFields, SeqFormat};
+pub use reservation::BlockReservation;
 pub use shard::{SequencerError, ShardSequencer};
 pub use stream::StreamSequencer;
