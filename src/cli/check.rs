@@ -57,6 +57,7 @@ pub struct CheckArgs {
 #[derive(serde::Serialize)]
 struct RunReport<'a> {
     implementation: &'a str,
+    unsupported: &'a [String],
     seed: u64,
     cases_per_area: u32,
     areas: &'a [AreaReport],
@@ -66,15 +67,18 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let areas = if args.areas.is_empty() { Area::ALL.to_vec() } else { args.areas.clone() };
     let mut model = seqcheck::model::ModelConfig::default();
     let mut expectations = seqcheck::conformance::Expectations::default();
+    let mut unsupported: Vec<String> = Vec::new();
     let run_nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() % 1_000_000);
     let name_prefix = if args.endpoint.is_some() { format!("sc{run_nonce}") } else { "sc".into() };
     let factory: Box<dyn Fn() -> Arc<dyn StreamService> + Sync> = match (args.twin, args.target, &args.endpoint) {
         (_, _, Some(url)) => {
-            let service = seqcheck::http::HttpService::new(url, None).map_err(|e| CliError::Setup(e.to_string()))?;
+            let options = seqcheck::http::HttpOptions { operation_timeout: std::time::Duration::from_secs(20), ..Default::default() };
+            let service = seqcheck::http::HttpService::with_options(url, None, options).map_err(|e| CliError::Setup(e.to_string()))?;
             let (caps, evidence) = super::endpoint::probe(&service, &name_prefix);
             for line in &evidence {
                 println!("unsupported: {line}");
             }
+            unsupported.extend(evidence);
             model = super::endpoint::model_config(false);
             if let Some(path) = &args.expectations {
                 expectations = seqcheck::conformance::Expectations::load(path).map_err(|e| CliError::Setup(e.to_string()))?;
@@ -138,7 +142,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         }
     }
     if let Some(path) = &args.json {
-        let report = RunReport { implementation: &implementation, seed: args.seed, cases_per_area: args.cases, areas: &reports };
+        let report = RunReport { implementation: &implementation, unsupported: &unsupported, seed: args.seed, cases_per_area: args.cases, areas: &reports };
         std::fs::write(path, serde_json::to_string_pretty(&report)?).map_err(|source| CliError::Write { path: path.clone(), source })?;
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

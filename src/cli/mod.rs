@@ -2,6 +2,7 @@
 
 mod check;
 mod endpoint;
+mod matrix;
 mod table;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +20,35 @@ pub struct Cli {
 enum Command {
     /// Run the conformance suite and print a per-area table.
     Check(check::CheckArgs),
+    /// Serve stateright's Explorer web UI for a model, on 127.0.0.1.
+    Explore {
+        /// One of sequencer, resharding, replicated, checkpointing.
+        model: String,
+        /// Browse the deliberately broken twin (its counterexamples) instead.
+        #[arg(long)]
+        broken: bool,
+        /// Port on 127.0.0.1.
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Merge JSON reports of `check --json` runs into the Markdown conformance matrix.
+    Matrix {
+        /// JSON reports, one per implementation, in column order.
+        #[arg(long = "json", required = true)]
+        inputs: Vec<String>,
+        /// Expectations files whose facts annotate the divergences.
+        #[arg(long = "expectations")]
+        expectations: Vec<String>,
+        /// Where to write the Markdown.
+        #[arg(long, default_value = "docs/conformance.md")]
+        out: String,
+    },
+    /// Check every stateright model exhaustively and print state counts and speed.
+    Models {
+        /// Bound multiplier (1 = the bounds `cargo test` uses).
+        #[arg(long, default_value_t = 1)]
+        scale: usize,
+    },
 }
 
 /// Errors the command line reports (exit code 2).
@@ -44,5 +74,25 @@ pub enum CliError {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Explore { model, broken, port } => {
+            let name = if broken { format!("{model} --broken") } else { model };
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+            println!("serving the Explorer for `{name}` at http://{addr}/ (Ctrl-C to stop)");
+            seqcheck::models::serve_explorer(&name, addr).map_err(|e| CliError::Setup(e.to_string()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Matrix { inputs, expectations, out } => {
+            matrix::run(&inputs, &out, &expectations)?;
+            println!("wrote {out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models { scale } => {
+            let mut ok = true;
+            for report in seqcheck::models::check_all(scale) {
+                ok &= report.all_expected();
+                println!("{report}");
+            }
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
     }
 }

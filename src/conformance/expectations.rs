@@ -9,8 +9,9 @@ use crate::model::{Property, Violation};
 pub struct KnownDivergence {
     /// Short stable name.
     pub id: String,
-    /// The area whose run found it.
-    pub area: Area,
+    /// The areas where it shows (empty: any area).
+    #[serde(default)]
+    pub areas: Vec<Area>,
     /// The property broken.
     pub property: Property,
     /// A fragment of the violation's detail that identifies this divergence.
@@ -27,7 +28,7 @@ pub struct KnownDivergence {
 impl KnownDivergence {
     /// True when `violation`, found in `area`, is this divergence.
     pub fn matches(&self, area: Area, violation: &Violation) -> bool {
-        self.area == area && self.property == violation.property && violation.detail.contains(&self.detail_contains)
+        (self.areas.is_empty() || self.areas.contains(&area)) && self.property == violation.property && violation.detail.contains(&self.detail_contains)
     }
 }
 

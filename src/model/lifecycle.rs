@@ -70,6 +70,7 @@ impl Model {
                 shards,
                 sequencer,
                 reshape_target: None,
+                initial_ranges_unconfirmed: obs.is_some(),
                 scaling_calls_ms: Vec::new(),
                 issued: HashSet::new(),
             },
@@ -371,6 +372,11 @@ impl Model {
                 if let Some(target) = stream.reshape_target.take() {
                     finish_reshape(stream, target)?;
                 }
+                if std::mem::take(&mut stream.initial_ranges_unconfirmed) {
+                    stream
+                        .open_ranges_partition_the_space()
+                        .map_err(|d| Violation::new(Property::HashPartition, d))?;
+                }
             }
         }
         Ok(())
@@ -412,10 +418,12 @@ impl Model {
         let stream = self.lookup(&req.stream_name)?;
         let hours = req.retention_period_hours;
         if hours < *RETENTION_HOURS.start() {
-            return Err(KinesisError::invalid_argument(format!(
+            let error = KinesisError::invalid_argument(format!(
                 "Minimum allowed retention period is 24 hours. Requested retention period ({hours} hours) is too short."
-            ))
-            .into());
+            ));
+            // Below 1 hour, responses recorded from AWS were ValidationException (§11.13).
+            let also: &[ErrorKind] = if hours < 1 { &[ErrorKind::ValidationException] } else { &[] };
+            return Err(ExpectedError::any_of(error, also));
         }
         if hours > *RETENTION_HOURS.end() {
             return Err(ExpectedError::any_of(
@@ -466,8 +474,12 @@ fn check_known_shard(stream: &mut StreamState, listed: &ShardDescription, w: Win
     let reshaping = stream.reshape_target.is_some();
     let idx = listed.shard_id.index() as usize;
     let parents_max = parents_last(stream, idx);
+    let learning = stream.initial_ranges_unconfirmed;
     let shard = &mut stream.shards[idx];
     let lineage = |d: String| Violation::new(Property::Lineage, d);
+    if learning && shard.parent.is_none() && shard.log.is_empty() {
+        shard.range = listed.hash_key_range;
+    }
     if listed.hash_key_range != shard.range
         || listed.parent_shard_id != shard.parent
         || listed.adjacent_parent_shard_id != shard.adjacent_parent

@@ -127,6 +127,10 @@ pub struct StreamState {
     pub sequencer: StreamSequencer,
     /// Set by UpdateShardCount until a complete listing shows the new shard map.
     pub reshape_target: Option<u32>,
+    /// True until a complete listing has shown the ranges the stream was created with: the
+    /// initial split of the hash space is undocumented (kinesis-semantics §2.4, §11.5), so the
+    /// model learns it, checking only that the ranges partition the space.
+    pub initial_ranges_unconfirmed: bool,
     /// Times of recent UpdateShardCount calls (at most 10 per rolling 24 h).
     pub scaling_calls_ms: Vec<u64>,
     /// Every number any shard of this stream has answered with.

@@ -56,7 +56,7 @@ impl Property {
     /// A plain-words statement of the property.
     pub fn statement(self) -> &'static str {
         match self {
-            Property::Format => "sequence numbers are canonical decimal strings",
+            Property::Format => "responses are well-formed: canonical numbers, ids and documented shapes",
             Property::Uniqueness => "no two records of a stream share a sequence number",
             Property::Routing => "a record lands in the open shard owning its hash key",
             Property::HashPartition => "open shards partition the hash key space",
@@ -129,7 +129,11 @@ impl ExpectedError {
     /// `error`'s kind or any of `others` (where Kinesis is ambiguous; cite §11 at the call).
     pub fn any_of(error: KinesisError, others: &[ErrorKind]) -> Self {
         let mut admissible = vec![error.kind];
-        admissible.extend_from_slice(others);
+        for k in others {
+            if !admissible.contains(k) {
+                admissible.push(*k);
+            }
+        }
         ExpectedError { error, admissible }
     }
 }

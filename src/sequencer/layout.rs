@@ -39,8 +39,17 @@ pub struct SeqFields {
     pub record_secs: u64,
 }
 
+/// `10^10`: the width of the shard field in the readable layout.
+const TEN_POW_10: SeqInt = ruint::uint!(10000000000_U448);
+/// `10^19`: the width of the counter field in the readable layout.
+const TEN_POW_19: SeqInt = ruint::uint!(10000000000000000000_U448);
+
 fn pow10(exp: usize) -> SeqInt {
-    SeqInt::from(10u8).pow(SeqInt::from(exp))
+    match exp {
+        10 => TEN_POW_10,
+        19 => TEN_POW_19,
+        _ => SeqInt::from(10u8).pow(SeqInt::from(exp)),
+    }
 }
 
 impl SeqFormat {
