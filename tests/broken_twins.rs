@@ -32,3 +32,20 @@ fn every_broken_twin_is_caught_with_a_shrunk_counterexample() {
         assert!(cx.replay.contains("--seed"));
     }
 }
+
+/// Realism mode has teeth: readable numbers fail the 56-digit AWS-layout check (P1).
+#[test]
+fn readable_numbers_fail_the_aws_layout_check() {
+    let make = || Arc::new(seqcheck::conformance::in_process_memory()) as Arc<dyn StreamService>;
+    let cfg = RunConfig {
+        model: seqcheck::ModelConfig { require_aws_layout: true, ..Default::default() },
+        ..RunConfig::default()
+    };
+    match run_area(&make, seqcheck::conformance::Area::Sequencing, &cfg, &|| {}).status {
+        AreaStatus::Failed { counterexample } => {
+            println!("{counterexample}");
+            assert_eq!(counterexample.violation.property, seqcheck::model::Property::Format);
+        }
+        other => panic!("readable numbers passed the AWS-layout check: {other:?}"),
+    }
+}

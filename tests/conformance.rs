@@ -8,3 +8,10 @@ mod model_service {
 mod embedded {
     seqcheck::conformance_suite!(seqcheck::conformance::in_process_memory);
 }
+
+mod embedded_aws_layout {
+    seqcheck::conformance_suite!(
+        seqcheck::conformance::in_process_memory_aws_layout,
+        model = seqcheck::ModelConfig { require_aws_layout: true, ..Default::default() }
+    );
+}

@@ -109,6 +109,8 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         replay_command: replay,
         model,
         expectations,
+        // Each case on a live endpoint takes a second or more: bound shrinking harder.
+        max_shrink_ms: if args.endpoint.is_some() { 20_000 } else { RunConfig::default().max_shrink_ms },
         name_prefix,
         ..RunConfig::default()
     };

@@ -97,6 +97,12 @@ pub fn in_process_memory() -> MemoryStream {
     MemoryStream::with_manual_clock(MemoryConfig::default(), ManualClock::default())
 }
 
+/// The embedded service minting 56-digit numbers in the AWS v2 layout (realism mode).
+pub fn in_process_memory_aws_layout() -> MemoryStream {
+    let config = MemoryConfig { seq_format: crate::sequencer::SeqFormat::AwsV2, ..MemoryConfig::default() };
+    MemoryStream::with_manual_clock(config, ManualClock::default())
+}
+
 /// The reference model served as a fake service, with a manual clock.
 pub fn in_process_model() -> ModelService {
     ModelService::new(ModelConfig::default(), ManualClock::default())
@@ -118,11 +124,22 @@ where
     S: StreamService + 'static,
     F: Fn() -> S + Sync,
 {
+    assert_area_passes_with(suite, factory, area, ModelConfig::default());
+}
+
+/// Like [`assert_area_passes`] with model settings of your own (e.g.
+/// `require_aws_layout` for implementations that mint AWS-layout numbers).
+pub fn assert_area_passes_with<S, F>(suite: &str, factory: F, area: Area, model: ModelConfig)
+where
+    S: StreamService + 'static,
+    F: Fn() -> S + Sync,
+{
     let make = || Arc::new(factory()) as Arc<dyn StreamService>;
     let cfg = RunConfig {
         cases: default_cases(),
         seed: std::env::var("SEQCHECK_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(RunConfig::default().seed),
         regressions: Some(format!("proptest-regressions/conformance/{}/{}.txt", suite.replace("::", "-"), area.name())),
+        model,
         ..RunConfig::default()
     };
     let report = run_area(&make, area, &cfg, &|| {});
@@ -135,22 +152,27 @@ where
 }
 
 /// Expands to one `#[test]` per area for the implementation `make` returns (a path to a
-/// function `fn() -> impl StreamService`).
+/// function `fn() -> impl StreamService`); `model = <ModelConfig>` sets the checker's
+/// strictness.
 #[macro_export]
 macro_rules! conformance_suite {
     ($make:path) => {
-        $crate::conformance_suite!(@areas $make; routing Routing, sequencing Sequencing,
+        $crate::conformance_suite!($make, model = $crate::model::ModelConfig::default());
+    };
+    ($make:path, model = $model:expr) => {
+        $crate::conformance_suite!(@areas $make, $model; routing Routing, sequencing Sequencing,
             iterators Iterators, paging Paging, resharding Resharding, retention Retention,
             validation Validation);
     };
-    (@areas $make:path; $($test:ident $area:ident),*) => {
+    (@areas $make:path, $model:expr; $($test:ident $area:ident),*) => {
         $(
             #[test]
             fn $test() {
-                $crate::conformance::assert_area_passes(
+                $crate::conformance::assert_area_passes_with(
                     module_path!(),
                     $make,
                     $crate::conformance::Area::$area,
+                    $model,
                 );
             }
         )*
