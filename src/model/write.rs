@@ -195,6 +195,12 @@ impl Model {
         }
         let ordering = match snfo {
             None => None,
+            Some(s) if leading_zero_decimal(s) && s.len() <= SequenceNumber::MAX_DIGITS => {
+                // Unanchored pattern (§1.1), as for explicit hash keys above.
+                ambiguous.push(ErrorKind::ValidationException);
+                let trimmed = s.trim_start_matches('0');
+                Some(SequenceNumber::parse(if trimmed.is_empty() { "0" } else { trimmed }, "sequenceNumberForOrdering")?)
+            }
             Some(s) => Some(SequenceNumber::parse(s, "sequenceNumberForOrdering")?),
         };
         // Second tier: semantic errors; when several apply, any of them may be reported.
