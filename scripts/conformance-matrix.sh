@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 cases="${SEQCHECK_MATRIX_CASES:-16}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cargo build --release --bin seqcheck
-bin=./target/release/seqcheck
+cargo build --bin seqcheck
+bin=./target/debug/seqcheck
 "$bin" check --target model --cases 256 --label model --json "$out/model.json" >/dev/null || true
 "$bin" check --cases 256 --label embedded --json "$out/embedded.json" >/dev/null || true
 for peer in kinesalite:4567 kinesis-mock:4568 moto:5000; do
