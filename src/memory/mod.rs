@@ -8,11 +8,14 @@ mod faults;
 mod ops_admin;
 mod ops_data;
 mod shard_log;
+mod slots;
+pub mod sync;
 mod token;
 mod topology;
 
 pub use faults::Faults;
-pub use shard_log::{AppendError, LogPage, NewRecord, ShardLog};
+pub use shard_log::{AppendError, CoreVariant, LogPage, NewRecord, ShardLog, ShardLogCore, VariantError};
+pub use sync::{StdSync, SyncFacade};
 pub use token::{IteratorToken, ListToken};
 pub use topology::{Shard, Topology};
 
