@@ -1,8 +1,10 @@
 //! `MemoryStream`: the embedded, concurrent, in-memory Kinesis data plane.
 //!
-//! Many threads may call it at once. Each shard's log has its own lock (see [`ShardLog`]);
-//! stream and shard maps are immutable snapshots swapped atomically, so readers and writers of
-//! different shards never contend. Sequence numbers come from the shared sequencer.
+//! Many threads may call it at once. Each shard's log has its own writer lock and lock-free
+//! readers (see [`ShardLogCore`]); stream and shard maps are immutable snapshots swapped
+//! atomically, so readers and writers of different shards never contend, and readers never
+//! block writers. Sequence numbers come from the shared sequencer. The log's core is generic
+//! over a [`SyncFacade`], so loom and shuttle check the code production runs.
 
 mod faults;
 mod ops_admin;
@@ -14,7 +16,9 @@ mod token;
 mod topology;
 
 pub use faults::Faults;
-pub use shard_log::{AppendError, CoreVariant, LogPage, NewRecord, ShardLog, ShardLogCore, VariantError};
+pub use shard_log::{
+    AppendError, CoreVariant, LogPage, NewRecord, ShardLog, ShardLogCore, VariantError,
+};
 pub use sync::{StdSync, SyncFacade};
 pub use token::{IteratorToken, ListToken};
 pub use topology::{Shard, Topology};

@@ -14,7 +14,10 @@ const FIRST_CHUNK_SHIFT: u32 = 4;
 /// hold more records than an allocation can).
 const CHUNKS: usize = (usize::BITS - FIRST_CHUNK_SHIFT) as usize;
 
+/// One chunk of slots.
 type Chunk<S, T> = Box<[<S as SyncFacade>::Cell<Option<T>>]>;
+/// The directory of chunks (a `None` entry is a chunk not yet allocated).
+type Directory<S, T> = Box<[<S as SyncFacade>::Cell<Option<Chunk<S, T>>>]>;
 
 /// Where slot `index` lives: (chunk, offset inside the chunk).
 fn locate(index: usize) -> (usize, usize) {
@@ -27,7 +30,7 @@ fn locate(index: usize) -> (usize, usize) {
 /// Append-only storage of `T`s. Guarantees: a written slot keeps its value and address until
 /// the storage is dropped; an unwritten slot reads as `None` (never as garbage).
 pub(super) struct Slots<S: SyncFacade, T> {
-    directory: Box<[S::Cell<Option<Chunk<S, T>>>]>,
+    directory: Directory<S, T>,
 }
 
 // SAFETY: the cells are only touched under the contracts of `write` and `get`, which rule out

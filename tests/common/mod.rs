@@ -385,6 +385,14 @@ pub fn route_put<R: Runtime>(
     panic!("the split never became visible");
 }
 
+/// An acknowledged put of the big scenario.
+struct Acked {
+    /// 0 for the parent, 1 + i for child i.
+    home: usize,
+    seq: SequenceNumber,
+    payload: String,
+}
+
 /// Many writers over a parent that splits into two children mid-run, a trimmer moving the
 /// retention horizon and the clock, and readers checking every page they get.
 pub fn many_writers_split_and_trim<R: Runtime>(variant: CoreVariant, writers: usize, ops: usize) {
@@ -394,7 +402,7 @@ pub fn many_writers_split_and_trim<R: Runtime>(variant: CoreVariant, writers: us
     let split_done: Arc<<R::Facade as SyncFacade>::AtomicBool> =
         Arc::new(FacadeAtomicBool::new(false));
     let parent_start = parent.latest_position();
-    let mut joins: Vec<Joiner<Vec<(bool, usize, SequenceNumber, String)>>> = Vec::new();
+    let mut joins: Vec<Joiner<Vec<Acked>>> = Vec::new();
     for w in 0..writers {
         let (parent, child, clock, split_done) = (
             parent.clone(),
@@ -423,7 +431,8 @@ pub fn many_writers_split_and_trim<R: Runtime>(variant: CoreVariant, writers: us
                     assert!(seq > p, "writer {w}: op {op} got {seq} after {p}");
                 }
                 previous = Some(seq);
-                acked.push((on_parent, w % 2, seq, payload));
+                let home = if on_parent { 0 } else { 1 + w % 2 };
+                acked.push(Acked { home, seq, payload });
             }
             acked
         }));
@@ -470,8 +479,8 @@ pub fn many_writers_split_and_trim<R: Runtime>(variant: CoreVariant, writers: us
     let parent_log = parent.snapshot();
     let child_logs = [children[0].snapshot(), children[1].snapshot()];
     let mut per_home: [Vec<(SequenceNumber, String)>; 3] = Default::default();
-    for (on_parent, c, seq, payload) in acked {
-        per_home[if on_parent { 0 } else { 1 + c }].push((seq, payload));
+    for Acked { home, seq, payload } in acked {
+        per_home[home].push((seq, payload));
     }
     assert_eq!(
         parent_log.len(),
