@@ -134,9 +134,13 @@ fn explore(name: &str, scenario: fn(CoreVariant), variant: CoreVariant) -> Resul
     }
 }
 
+/// Fewest executions a scenario must explore: fewer means it lost its concurrency.
+const MIN_EXECUTIONS: usize = 50;
+
 fn holds(name: &str, scenario: fn(CoreVariant)) {
-    if let Err(why) = explore(name, scenario, CoreVariant::Correct) {
-        panic!("loom found a violation in {name}: {why}");
+    match explore(name, scenario, CoreVariant::Correct) {
+        Ok(n) => assert!(n >= MIN_EXECUTIONS, "{name} explored only {n} executions"),
+        Err(why) => panic!("loom found a violation in {name}: {why}"),
     }
 }
 

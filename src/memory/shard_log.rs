@@ -427,3 +427,100 @@ impl<S: SyncFacade> ShardLogCore<S> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::sequencer::SeqFormat;
+
+    fn log() -> ShardLog {
+        ShardLog::new(ShardSequencer::new(SeqFormat::Readable, 1, 0))
+    }
+
+    fn put(
+        log: &ShardLog,
+        clock: &ManualClock,
+        n: usize,
+    ) -> Result<Vec<SequenceNumber>, AppendError> {
+        let mut seqs = Vec::new();
+        let records = (0..n).map(|i| NewRecord {
+            partition_key: std::sync::Arc::from("k"),
+            data: bytes::Bytes::from(vec![i as u8; 3]),
+        });
+        log.append(clock, Faults::default(), None, records, |s| seqs.push(s))?;
+        Ok(seqs)
+    }
+
+    #[test]
+    fn defective_variants_refuse_the_production_facade() {
+        for twin in CoreVariant::TWINS {
+            let built =
+                ShardLog::with_variant(ShardSequencer::new(SeqFormat::Readable, 1, 0), twin);
+            assert_eq!(
+                built.err(),
+                Some(VariantError::NotModelChecked {
+                    variant: twin,
+                    facade: "std"
+                })
+            );
+        }
+        assert!(
+            ShardLog::with_variant(
+                ShardSequencer::new(SeqFormat::Readable, 1, 0),
+                CoreVariant::Correct
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn appends_span_chunks_and_read_back_in_pages() {
+        let clock = ManualClock::default();
+        let log = log();
+        let start = log.latest_position();
+        let mut acked = Vec::new();
+        for batch in 1..=40 {
+            acked.extend(put(&log, &clock, batch % 7 + 1).expect("open"));
+            clock.advance(10);
+        }
+        assert_eq!(log.published_len(), acked.len());
+        assert!(acked.windows(2).all(|w| w[0] < w[1]));
+        let mut from = start;
+        let mut seen = Vec::new();
+        loop {
+            let page = log.read(&from, 0, 9, usize::MAX);
+            let Some(last) = page.records.last() else {
+                break;
+            };
+            from = last.sequence_number.successor();
+            seen.extend(page.records.iter().map(|r| r.sequence_number));
+        }
+        assert_eq!(seen, acked);
+        assert_eq!(log.latest_position(), acked[acked.len() - 1].successor());
+        let at = log.snapshot()[50].approximate_arrival_ms;
+        let first_at = log
+            .snapshot()
+            .iter()
+            .position(|r| r.approximate_arrival_ms == at)
+            .expect("present");
+        assert_eq!(log.position_at_time(at), acked[first_at]);
+    }
+
+    #[test]
+    fn a_closed_log_refuses_appends_and_reports_its_end() {
+        let clock = ManualClock::default();
+        let log = log();
+        let start = log.latest_position();
+        put(&log, &clock, 2).expect("open");
+        assert!(!log.read(&start, 0, 10, usize::MAX).at_end);
+        let (end, kept) = log.close_counting(clock.now_ms());
+        assert_eq!(kept, 2);
+        assert_eq!(log.close(clock.now_ms() + 5_000), end);
+        assert_eq!(put(&log, &clock, 1), Err(AppendError::Closed));
+        let page = log.read(&start, 0, 10, usize::MAX);
+        assert_eq!(page.records.len(), 2);
+        assert!(page.at_end);
+        assert!(page.records.iter().all(|r| r.sequence_number < end));
+    }
+}
