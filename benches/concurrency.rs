@@ -9,9 +9,11 @@
 
 use bytes::Bytes;
 use criterion::{Criterion, SamplingMode, Throughput};
+use seqcheck::api::{CreateStreamRequest, PutRecordRequest};
 use seqcheck::clock::SystemClock;
 use seqcheck::memory::{Faults, NewRecord, ShardLog};
 use seqcheck::sequencer::{SeqFormat, ShardSequencer};
+use seqcheck::{MemoryStream, StreamService};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -136,6 +138,78 @@ fn scaling_table() {
     }
 }
 
+/// The same configurations through the whole `StreamService::put_record` path (validation,
+/// MD5 routing, shard-map snapshot, append); shards are picked with explicit hash keys.
+fn service_run(setup: Setup, per_thread: u64) -> Duration {
+    let service = MemoryStream::default();
+    service
+        .create_stream(&CreateStreamRequest {
+            stream_name: "bench".into(),
+            shard_count: 2,
+        })
+        .expect("the stream can be created");
+    let start = std::sync::Barrier::new(setup.threads + 1);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..setup.threads)
+            .map(|t| {
+                let (service, start) = (&service, &start);
+                // Shard 0 owns the low half of the hash space, shard 1 the high half.
+                let shard = if setup.same_shard { 0 } else { t % 2 };
+                let key = if shard == 0 {
+                    "0".to_owned()
+                } else {
+                    (u128::MAX - 1).to_string()
+                };
+                let req = PutRecordRequest {
+                    stream_name: "bench".into(),
+                    partition_key: format!("key-{t}"),
+                    data: Bytes::from(vec![b'x'; RECORD_BYTES]),
+                    explicit_hash_key: Some(key),
+                    sequence_number_for_ordering: None,
+                };
+                scope.spawn(move || {
+                    start.wait();
+                    for _ in 0..per_thread {
+                        service.put_record(&req).expect("the put succeeds");
+                    }
+                })
+            })
+            .collect();
+        start.wait();
+        let t0 = Instant::now();
+        for w in workers {
+            w.join().expect("a worker panicked");
+        }
+        t0.elapsed()
+    })
+}
+
+fn service_table() {
+    let per_thread = 200_000u64;
+    let rates: Vec<f64> = SETUPS
+        .iter()
+        .map(|s| {
+            (0..5)
+                .map(|_| {
+                    (s.threads as u64 * per_thread) as f64
+                        / service_run(*s, per_thread).as_secs_f64()
+                })
+                .fold(0.0, f64::max)
+        })
+        .collect();
+    println!(
+        "\nPutRecord throughput through StreamService, best of 5 rounds of {per_thread} puts per thread:"
+    );
+    for (setup, rate) in SETUPS.iter().zip(&rates) {
+        println!(
+            "  {:<30} {:>8.2} M puts/s     scaling {:.2}x",
+            setup.name,
+            rate / 1e6,
+            rate / rates[0]
+        );
+    }
+}
+
 fn main() {
     let mut c = Criterion::default()
         .configure_from_args()
@@ -145,5 +219,6 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs each benchmark once only.
     if std::env::args().any(|a| a == "--bench") {
         scaling_table();
+        service_table();
     }
 }

@@ -4,14 +4,15 @@
 //! shards under them. Every acknowledged put is recorded; afterwards every shard is read from
 //! TRIM_HORIZON following NextShardIterator, and the test checks that every acknowledged record
 //! is present exactly once, in its shard, in number order, with its data, that nothing
-//! unacknowledged appears, and that each producer's ordering chain increases.
+//! unacknowledged appears, and that each producer's ordering chain increases. A consumer tails
+//! the first shards during the run; what it saw must be a prefix of what is read at the end.
 
 use bytes::Bytes;
 use seqcheck::api::*;
-use seqcheck::types::{SequenceNumber, ShardId, ShardIteratorType};
+use seqcheck::types::{Record, SequenceNumber, ShardId, ShardIteratorType};
 use seqcheck::{MemoryStream, StreamService};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const STREAM: &str = "stress";
@@ -151,9 +152,44 @@ fn split_first_open(service: &MemoryStream) {
         .unwrap_or_else(|e| panic!("SplitShard failed: {e:?}"));
 }
 
-/// Reads a whole shard from TRIM_HORIZON, following NextShardIterator until the end of a
-/// closed shard or an empty page at the tip of an open one.
-fn read_shard(service: &MemoryStream, shard: ShardId) -> Vec<seqcheck::types::Record> {
+/// Tails the stream's first two shards while the producers run, following NextShardIterator
+/// until a shard's end; returns what it read of each.
+fn tail(service: &MemoryStream, producing: &AtomicBool) -> HashMap<ShardId, Vec<Record>> {
+    let mut cursors: Vec<(ShardId, Option<String>, Vec<Record>)> = (0..2)
+        .map(|i| {
+            let id = ShardId::new(i);
+            (id, Some(trim_horizon(service, id)), Vec::new())
+        })
+        .collect();
+    while producing.load(Ordering::Relaxed) {
+        for (_, cursor, seen) in cursors.iter_mut() {
+            let Some(it) = cursor.take() else { continue };
+            let page = service
+                .get_records(&GetRecordsRequest {
+                    shard_iterator: it,
+                    limit: Some(1_000),
+                })
+                .unwrap_or_else(|e| panic!("GetRecords failed: {e:?}"));
+            seen.extend(page.records);
+            *cursor = page.next_shard_iterator;
+        }
+        std::thread::yield_now();
+    }
+    for (id, _, seen) in &cursors {
+        for w in seen.windows(2) {
+            assert!(
+                w[0].sequence_number < w[1].sequence_number,
+                "tailing {id} saw records out of order"
+            );
+        }
+    }
+    cursors
+        .into_iter()
+        .map(|(id, _, seen)| (id, seen))
+        .collect()
+}
+
+fn trim_horizon(service: &MemoryStream, shard: ShardId) -> String {
     let req = GetShardIteratorRequest {
         stream_name: STREAM.into(),
         shard_id: shard.to_string(),
@@ -161,11 +197,15 @@ fn read_shard(service: &MemoryStream, shard: ShardId) -> Vec<seqcheck::types::Re
         starting_sequence_number: None,
         timestamp_ms: None,
     };
-    let mut iterator = Some(
-        service
-            .get_shard_iterator(&req)
-            .unwrap_or_else(|e| panic!("GetShardIterator failed: {e:?}")),
-    );
+    service
+        .get_shard_iterator(&req)
+        .unwrap_or_else(|e| panic!("GetShardIterator failed: {e:?}"))
+}
+
+/// Reads a whole shard from TRIM_HORIZON, following NextShardIterator until the end of a
+/// closed shard or an empty page at the tip of an open one.
+fn read_shard(service: &MemoryStream, shard: ShardId) -> Vec<Record> {
+    let mut iterator = Some(trim_horizon(service, shard));
     let mut out = Vec::new();
     while let Some(it) = iterator {
         let page = service
@@ -196,7 +236,8 @@ fn producers_racing_splits_lose_and_reorder_nothing() {
         .unwrap_or_else(|e| panic!("CreateStream failed: {e:?}"));
     let progress = AtomicUsize::new(0);
     let started = Instant::now();
-    let (results, splits) = std::thread::scope(|scope| {
+    let producing = AtomicBool::new(true);
+    let (results, splits, tailed) = std::thread::scope(|scope| {
         let producers: Vec<_> = (0..PRODUCERS)
             .map(|p| {
                 scope.spawn({
@@ -219,11 +260,17 @@ fn producers_racing_splits_lose_and_reorder_nothing() {
             }
             at
         });
+        let consumer = scope.spawn(|| tail(&service, &producing));
         let results: Vec<_> = producers
             .into_iter()
             .map(|h| h.join().expect("a producer panicked"))
             .collect();
-        (results, splitter.join().expect("the splitter panicked"))
+        producing.store(false, Ordering::Relaxed);
+        (
+            results,
+            splitter.join().expect("the splitter panicked"),
+            consumer.join().expect("the consumer panicked"),
+        )
     });
     let elapsed = started.elapsed();
     let total = PRODUCERS * PUTS_PER_PRODUCER;
@@ -233,6 +280,10 @@ fn producers_racing_splits_lose_and_reorder_nothing() {
         "a split did not race the producers"
     );
     let splits = splits.len();
+    let tailed_total: usize = tailed.values().map(Vec::len).sum();
+    println!(
+        "stress: a consumer tailing the first two shards read {tailed_total} records during the run"
+    );
     let acked: usize = results.iter().map(|(a, _)| a.len()).sum();
     println!(
         "stress: {PRODUCERS} producers, {acked} acknowledged records, {splits} concurrent splits in {:.2?} ({:.0} puts/s)",
@@ -264,6 +315,13 @@ fn producers_racing_splits_lose_and_reorder_nothing() {
     let mut read = 0usize;
     for shard in &shards {
         let records = read_shard(&service, shard.shard_id);
+        if let Some(seen) = tailed.get(&shard.shard_id) {
+            assert!(
+                seen.len() <= records.len() && seen[..] == records[..seen.len()],
+                "a consumer tailing {} during the run saw records that are not a prefix of it",
+                shard.shard_id
+            );
+        }
         for w in records.windows(2) {
             assert!(
                 w[0].sequence_number < w[1].sequence_number,

@@ -147,6 +147,19 @@ impl MemoryStream {
             .ok_or_else(|| crate::model::StreamState::not_found(raw))
     }
 
+    /// The stream named `raw` in a stream-map snapshot the caller holds. Hot paths borrow
+    /// instead of cloning the handle, so concurrent puts share no reference count.
+    fn borrow_stream<'a>(
+        streams: &'a HashMap<String, Arc<StreamHandle>>,
+        raw: &str,
+    ) -> Result<&'a StreamHandle, KinesisError> {
+        StreamName::parse(raw)?;
+        streams
+            .get(raw)
+            .map(|s| &**s)
+            .ok_or_else(|| crate::model::StreamState::not_found(raw))
+    }
+
     fn open_shard_total(&self) -> usize {
         self.streams
             .load()
