@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Preemption bound: enough for every twin below, small enough for two cores.
-const PREEMPTIONS: usize = 3;
+const PREEMPTIONS: usize = 4;
 
 /// loom's primitives behind the facade.
 struct LoomSync;
