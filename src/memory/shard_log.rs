@@ -213,7 +213,6 @@ impl<S: SyncFacade> ShardLogCore<S> {
         {
             return Err(AppendError::Closed);
         }
-        let mut records = records.into_iter();
         let split_counter = variant == CoreVariant::SplitCounterUpdate;
         // The defective split update mints from a copy taken under a first lock acquisition.
         let mut stale = split_counter.then(|| self.writer.with_lock(|w| w.sequencer.clone()));
@@ -226,7 +225,7 @@ impl<S: SyncFacade> ShardLogCore<S> {
             let now_ms = clock.now_ms().max(w.newest_arrival_ms);
             let mut minimum = exclusive_minimum;
             let mut result = Ok(());
-            for record in records.by_ref() {
+            for record in records {
                 let minted = match stale.as_mut() {
                     Some(copy) => copy.next(now_ms / 1000, minimum.take()),
                     None => w.sequencer.next(now_ms / 1000, minimum.take()),
