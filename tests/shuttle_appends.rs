@@ -210,9 +210,10 @@ fn caught(name: &str, iterations: usize, scenario: fn(CoreVariant), twin: CoreVa
             let _serial = RUNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let text = std::fs::read_to_string(&schedule).unwrap_or_default();
             println!(
-                "shuttle {name} [{twin:?}]: caught at iteration {iterations}; schedule {} ({} chars)",
-                schedule.display(),
-                text.trim().len()
+                "shuttle {name} [{twin:?}]: caught at iteration {iterations}; replay with \
+                 shuttle::replay(f, {:?}) or shuttle::replay_from_file(f, {:?})",
+                text.trim(),
+                schedule.display()
             );
             let replayed = catch_unwind(AssertUnwindSafe(|| {
                 shuttle::replay_from_file(move || scenario(twin), &schedule);
