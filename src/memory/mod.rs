@@ -1,18 +1,25 @@
 //! `MemoryStream`: the embedded, concurrent, in-memory Kinesis data plane.
 //!
-//! Many threads may call it at once. Each shard's log has its own lock (see [`ShardLog`]);
-//! stream and shard maps are immutable snapshots swapped atomically, so readers and writers of
-//! different shards never contend. Sequence numbers come from the shared sequencer.
+//! Many threads may call it at once. Each shard's log has its own writer lock and lock-free
+//! readers (see [`ShardLogCore`]); stream and shard maps are immutable snapshots swapped
+//! atomically, so readers and writers of different shards never contend, and readers never
+//! block writers. Sequence numbers come from the shared sequencer. The log's core is generic
+//! over a [`SyncFacade`], so loom and shuttle check the code production runs.
 
 mod faults;
 mod ops_admin;
 mod ops_data;
 mod shard_log;
+mod slots;
+pub mod sync;
 mod token;
 mod topology;
 
 pub use faults::Faults;
-pub use shard_log::{AppendError, LogPage, NewRecord, ShardLog};
+pub use shard_log::{
+    AppendError, CoreVariant, LogPage, NewRecord, ShardLog, ShardLogCore, VariantError,
+};
+pub use sync::{StdSync, SyncFacade};
 pub use token::{IteratorToken, ListToken};
 pub use topology::{Shard, Topology};
 
@@ -137,6 +144,19 @@ impl MemoryStream {
             .load()
             .get(raw)
             .cloned()
+            .ok_or_else(|| crate::model::StreamState::not_found(raw))
+    }
+
+    /// The stream named `raw` in a stream-map snapshot the caller holds. Hot paths borrow
+    /// instead of cloning the handle, so concurrent puts share no reference count.
+    fn borrow_stream<'a>(
+        streams: &'a HashMap<String, Arc<StreamHandle>>,
+        raw: &str,
+    ) -> Result<&'a StreamHandle, KinesisError> {
+        StreamName::parse(raw)?;
+        streams
+            .get(raw)
+            .map(|s| &**s)
             .ok_or_else(|| crate::model::StreamState::not_found(raw))
     }
 

@@ -80,9 +80,10 @@ impl MemoryStream {
             Some(raw) => Some(SequenceNumber::parse(raw, "sequenceNumberForOrdering")?),
             None => None,
         };
-        let stream = self.stream(&req.stream_name)?;
+        let streams = self.streams.load();
+        let stream = Self::borrow_stream(&streams, &req.stream_name)?;
         let routed = Self::resolve_keys(vec![(key, ehk, req.data.clone())])?.pop().ok_or_else(|| KinesisError::internal("no entry"))?;
-        self.append_routed(&stream, routed, snfo.as_ref())
+        self.append_routed(stream, routed, snfo.as_ref())
     }
 
     pub(super) fn put_records_impl(&self, req: &PutRecordsRequest) -> Result<PutRecordsResponse, KinesisError> {
@@ -96,7 +97,8 @@ impl MemoryStream {
             total += r.data.len() + r.partition_key.len();
             entries.push((key, r.explicit_hash_key.as_deref(), r.data.clone()));
         }
-        let stream = self.stream(&req.stream_name)?;
+        let streams = self.streams.load();
+        let stream = Self::borrow_stream(&streams, &req.stream_name)?;
         let routed = Self::resolve_keys(entries)?;
         if total > MAX_PUT_RECORDS_BYTES {
             return Err(KinesisError::invalid_argument(format!(
@@ -105,7 +107,7 @@ impl MemoryStream {
         }
         let mut records = Vec::with_capacity(routed.len());
         for r in routed {
-            records.push(Ok(self.append_routed(&stream, r, None)?));
+            records.push(Ok(self.append_routed(stream, r, None)?));
         }
         Ok(PutRecordsResponse { failed_record_count: 0, records })
     }
@@ -202,12 +204,10 @@ impl MemoryStream {
             )));
         }
         let id = ShardId::new(token.shard.min(crate::types::MAX_SHARD_INDEX));
-        let stream = self
-            .streams
-            .load()
+        let streams = self.streams.load();
+        let stream = streams
             .get(&token.stream)
             .filter(|s| s.incarnation == token.incarnation)
-            .cloned()
             .ok_or_else(|| shard_not_found(&token.stream, id))?;
         let topology = stream.topology.load();
         let shard = topology.shard(id).ok_or_else(|| shard_not_found(&stream.name, id))?;
