@@ -3,12 +3,14 @@
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use seqcheck::api::{CreateStreamRequest, GetRecordsRequest, GetShardIteratorRequest, PutRecordRequest};
+use seqcheck::MemoryStream;
+use seqcheck::api::{
+    CreateStreamRequest, GetRecordsRequest, GetShardIteratorRequest, PutRecordRequest,
+};
 use seqcheck::conformance::{Area, RunConfig, in_process_memory, run_area};
 use seqcheck::sequencer::{SeqFormat, ShardSequencer};
 use seqcheck::service::StreamService;
 use seqcheck::types::{HashKeyRange, ShardIteratorType};
-use seqcheck::MemoryStream;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,8 +39,11 @@ fn keys(lower: bool, n: usize) -> Vec<String> {
 
 fn stream(shards: i64) -> MemoryStream {
     let s = MemoryStream::default();
-    s.create_stream(&CreateStreamRequest { stream_name: "bench".into(), shard_count: shards })
-        .expect("create");
+    s.create_stream(&CreateStreamRequest {
+        stream_name: "bench".into(),
+        shard_count: shards,
+    })
+    .expect("create");
     s
 }
 
@@ -69,7 +74,10 @@ fn put_record(c: &mut Criterion) {
             start.elapsed()
         })
     });
-    for (label, same) in [("2_threads_different_shards", false), ("2_threads_same_shard", true)] {
+    for (label, same) in [
+        ("2_threads_different_shards", false),
+        ("2_threads_same_shard", true),
+    ] {
         g.bench_function(label, |b| {
             let s = Arc::new(stream(2));
             let (k0, k1) = (Arc::new(keys(true, 1024)), Arc::new(keys(same, 1024)));
@@ -108,7 +116,12 @@ fn get_records(c: &mut Criterion) {
                 .expect("iterator");
             let mut read = 0u64;
             while read < RECORDS {
-                let page = s.get_records(&GetRecordsRequest { shard_iterator: it, limit: Some(10_000) }).expect("page");
+                let page = s
+                    .get_records(&GetRecordsRequest {
+                        shard_iterator: it,
+                        limit: Some(10_000),
+                    })
+                    .expect("page");
                 read += page.records.len() as u64;
                 it = page.next_shard_iterator.expect("open shard");
             }
@@ -120,13 +133,18 @@ fn get_records(c: &mut Criterion) {
 
 fn conformance(c: &mut Criterion) {
     let make = || Arc::new(in_process_memory()) as Arc<dyn StreamService>;
-    let cfg = RunConfig { cases: 64, ..RunConfig::default() };
+    let cfg = RunConfig {
+        cases: 64,
+        ..RunConfig::default()
+    };
     let mut g = c.benchmark_group("conformance_ops");
     g.sample_size(10).measurement_time(Duration::from_secs(8));
     for area in [Area::Sequencing, Area::Paging, Area::Resharding] {
         let ops = run_area(&make, area, &cfg, &|| {}).ops;
         g.throughput(Throughput::Elements(ops));
-        g.bench_function(BenchmarkId::from_parameter(area.name()), |b| b.iter(|| black_box(run_area(&make, area, &cfg, &|| {}))));
+        g.bench_function(BenchmarkId::from_parameter(area.name()), |b| {
+            b.iter(|| black_box(run_area(&make, area, &cfg, &|| {})))
+        });
     }
     g.finish();
 }

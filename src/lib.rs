@@ -12,11 +12,11 @@ pub mod clock;
 pub mod http;
 pub mod memory;
 pub mod model;
-pub mod scaling;
 /// Exhaustive stateright models of the sequencer under crashes, resharding, replication and
 /// consumer checkpointing; each model drives the shipped [`sequencer`] code.
 #[path = "../models/mod.rs"]
 pub mod models;
+pub mod scaling;
 pub mod sequencer;
 pub mod service;
 pub mod types;

@@ -89,14 +89,26 @@ impl BrokenTwin {
     /// The properties whose violation proves the suite caught this twin.
     pub fn caught_as(self) -> &'static [Property] {
         match self {
-            BrokenTwin::AfterSequenceNumberInclusive | BrokenTwin::LatestIncludesLastRecord => &[Property::IteratorPosition],
-            BrokenTwin::LittleEndianHashKey | BrokenTwin::ExplicitHashKeyIgnored | BrokenTwin::WritesOnClosedShard => &[Property::Routing],
+            BrokenTwin::AfterSequenceNumberInclusive | BrokenTwin::LatestIncludesLastRecord => {
+                &[Property::IteratorPosition]
+            }
+            BrokenTwin::LittleEndianHashKey
+            | BrokenTwin::ExplicitHashKeyIgnored
+            | BrokenTwin::WritesOnClosedShard => &[Property::Routing],
             BrokenTwin::SequenceNumberReused => &[Property::ShardOrder, Property::Uniqueness],
-            BrokenTwin::PageSkipsRecordAtLimit => &[Property::Continuity, Property::NoLoss, Property::IteratorPosition],
+            BrokenTwin::PageSkipsRecordAtLimit => &[
+                Property::Continuity,
+                Property::NoLoss,
+                Property::IteratorPosition,
+            ],
             BrokenTwin::SplitParentRecordsLost => &[Property::ShardEnd, Property::NoLoss],
             BrokenTwin::TrimmedRecordsReturned => &[Property::Retention],
             BrokenTwin::Rejects256CharKey => &[Property::ErrorMapping],
-            BrokenTwin::PutRecordsReordered => &[Property::ShardOrder, Property::BatchOrder, Property::Routing],
+            BrokenTwin::PutRecordsReordered => &[
+                Property::ShardOrder,
+                Property::BatchOrder,
+                Property::Routing,
+            ],
             BrokenTwin::ExpiredIteratorAccepted => &[Property::Expiry],
             BrokenTwin::ChildNumberedBelowParent => &[Property::CrossReshardOrder],
             BrokenTwin::MillisBehindAtTip => &[Property::MillisBehind],
@@ -116,8 +128,18 @@ impl BrokenTwin {
             BrokenTwin::ChildNumberedBelowParent => faults.children_numbered_below_parents = true,
             _ => {}
         }
-        let inner = MemoryStream::with_manual_clock(MemoryConfig { faults, ..MemoryConfig::default() }, ManualClock::default());
-        Box::new(Twin { twin: self, inner, last: Mutex::new(HashMap::new()) })
+        let inner = MemoryStream::with_manual_clock(
+            MemoryConfig {
+                faults,
+                ..MemoryConfig::default()
+            },
+            ManualClock::default(),
+        );
+        Box::new(Twin {
+            twin: self,
+            inner,
+            last: Mutex::new(HashMap::new()),
+        })
     }
 }
 
@@ -138,7 +160,9 @@ fn little_endian_md5(key: &str) -> String {
 
 impl Twin {
     fn remember(&self, stream: &str, r: &PutRecordResponse) {
-        self.last.lock().insert((stream.to_owned(), r.shard_id), r.sequence_number);
+        self.last
+            .lock()
+            .insert((stream.to_owned(), r.shard_id), r.sequence_number);
     }
 }
 
@@ -164,12 +188,18 @@ impl StreamService for Twin {
     fn put_record(&self, req: &PutRecordRequest) -> Result<PutRecordResponse, KinesisError> {
         let mut req = req.clone();
         match self.twin {
-            BrokenTwin::LittleEndianHashKey if req.explicit_hash_key.is_none() && !req.partition_key.is_empty() => {
+            BrokenTwin::LittleEndianHashKey
+                if req.explicit_hash_key.is_none() && !req.partition_key.is_empty() =>
+            {
                 req.explicit_hash_key = Some(little_endian_md5(&req.partition_key));
             }
             BrokenTwin::ExplicitHashKeyIgnored => req.explicit_hash_key = None,
             BrokenTwin::Rejects256CharKey if req.partition_key.chars().count() == 256 => {
-                return Err(KinesisError::validation(&req.partition_key, "partitionKey", "Member must have length less than 256"));
+                return Err(KinesisError::validation(
+                    &req.partition_key,
+                    "partitionKey",
+                    "Member must have length less than 256",
+                ));
             }
             _ => {}
         }
@@ -181,7 +211,9 @@ impl StreamService for Twin {
         let mut req = req.clone();
         for e in &mut req.records {
             match self.twin {
-                BrokenTwin::LittleEndianHashKey if e.explicit_hash_key.is_none() && !e.partition_key.is_empty() => {
+                BrokenTwin::LittleEndianHashKey
+                    if e.explicit_hash_key.is_none() && !e.partition_key.is_empty() =>
+                {
                     e.explicit_hash_key = Some(little_endian_md5(&e.partition_key));
                 }
                 BrokenTwin::ExplicitHashKeyIgnored => e.explicit_hash_key = None,
@@ -200,13 +232,23 @@ impl StreamService for Twin {
     fn get_shard_iterator(&self, req: &GetShardIteratorRequest) -> Result<String, KinesisError> {
         let mut req = req.clone();
         match (self.twin, req.shard_iterator_type) {
-            (BrokenTwin::AfterSequenceNumberInclusive, ShardIteratorType::AFTER_SEQUENCE_NUMBER) => {
+            (
+                BrokenTwin::AfterSequenceNumberInclusive,
+                ShardIteratorType::AFTER_SEQUENCE_NUMBER,
+            ) => {
                 req.shard_iterator_type = ShardIteratorType::AT_SEQUENCE_NUMBER;
             }
-            (BrokenTwin::LatestIncludesLastRecord, ShardIteratorType::LATEST) if req.starting_sequence_number.is_none() => {
+            (BrokenTwin::LatestIncludesLastRecord, ShardIteratorType::LATEST)
+                if req.starting_sequence_number.is_none() =>
+            {
                 let last = ShardId::parse(&req.shard_id, "shardId", &req.stream_name)
                     .ok()
-                    .and_then(|id| self.last.lock().get(&(req.stream_name.clone(), id)).copied());
+                    .and_then(|id| {
+                        self.last
+                            .lock()
+                            .get(&(req.stream_name.clone(), id))
+                            .copied()
+                    });
                 if let Some(last) = last {
                     req.shard_iterator_type = ShardIteratorType::AT_SEQUENCE_NUMBER;
                     req.starting_sequence_number = Some(last.to_string());
@@ -222,12 +264,17 @@ impl StreamService for Twin {
             Some(l) if skip && (1..10_000).contains(&l) => Some(l + 1),
             other => other,
         };
-        let mut r = self.inner.get_records(&GetRecordsRequest { shard_iterator: req.shard_iterator.clone(), limit })?;
+        let mut r = self.inner.get_records(&GetRecordsRequest {
+            shard_iterator: req.shard_iterator.clone(),
+            limit,
+        })?;
         if let (true, Some(l)) = (skip, req.limit) {
             r.records.truncate(l.max(0) as usize);
         }
         match self.twin {
-            BrokenTwin::MillisBehindAtTip if r.millis_behind_latest == 0 => r.millis_behind_latest = 1,
+            BrokenTwin::MillisBehindAtTip if r.millis_behind_latest == 0 => {
+                r.millis_behind_latest = 1
+            }
             BrokenTwin::ShardEndWithoutChildren => r.child_shards.clear(),
             _ => {}
         }
@@ -239,7 +286,10 @@ impl StreamService for Twin {
     fn merge_shards(&self, req: &MergeShardsRequest) -> Result<(), KinesisError> {
         self.inner.merge_shards(req)
     }
-    fn update_shard_count(&self, req: &UpdateShardCountRequest) -> Result<UpdateShardCountResponse, KinesisError> {
+    fn update_shard_count(
+        &self,
+        req: &UpdateShardCountRequest,
+    ) -> Result<UpdateShardCountResponse, KinesisError> {
         self.inner.update_shard_count(req)
     }
     fn increase_stream_retention_period(&self, req: &RetentionRequest) -> Result<(), KinesisError> {
@@ -255,4 +305,3 @@ impl StreamService for Twin {
         self.inner.now_ms()
     }
 }
-

@@ -26,7 +26,11 @@ pub enum ReshardStep {
 /// take indexes from `next_index` on, as the service assigns them. Splits halve the widest
 /// shard; merges join the adjacent pair with the smallest union. Returns no steps when the
 /// target is out of the reachable range (callers validate targets first).
-pub fn uniform_scaling(open: &[(ShardId, HashKeyRange)], target: u32, next_index: u32) -> Vec<ReshardStep> {
+pub fn uniform_scaling(
+    open: &[(ShardId, HashKeyRange)],
+    target: u32,
+    next_index: u32,
+) -> Vec<ReshardStep> {
     let mut open: Vec<(ShardId, HashKeyRange)> = open.to_vec();
     open.sort_by_key(|(_, r)| r.start);
     let mut next = next_index;
@@ -43,20 +47,45 @@ pub fn uniform_scaling(open: &[(ShardId, HashKeyRange)], target: u32, next_index
         };
         let (id, r) = open[i];
         let k = r.start + (r.end - r.start) / 2 + 1;
-        steps.push(ReshardStep::Split { shard: id, new_starting_hash_key: k });
-        let lower = (ShardId::new(next), HashKeyRange { start: r.start, end: k - 1 });
-        let upper = (ShardId::new(next + 1), HashKeyRange { start: k, end: r.end });
+        steps.push(ReshardStep::Split {
+            shard: id,
+            new_starting_hash_key: k,
+        });
+        let lower = (
+            ShardId::new(next),
+            HashKeyRange {
+                start: r.start,
+                end: k - 1,
+            },
+        );
+        let upper = (
+            ShardId::new(next + 1),
+            HashKeyRange {
+                start: k,
+                end: r.end,
+            },
+        );
         next += 2;
         open.splice(i..=i, [lower, upper]);
     }
     while open.len() > target && open.len() > 1 {
-        let Some(i) = (0..open.len() - 1).min_by_key(|&i| open[i + 1].1.end - open[i].1.start) else {
+        let Some(i) = (0..open.len() - 1).min_by_key(|&i| open[i + 1].1.end - open[i].1.start)
+        else {
             break;
         };
         let (a, ra) = open[i];
         let (b, rb) = open[i + 1];
-        steps.push(ReshardStep::Merge { shard: a, adjacent: b });
-        let child = (ShardId::new(next), HashKeyRange { start: ra.start, end: rb.end });
+        steps.push(ReshardStep::Merge {
+            shard: a,
+            adjacent: b,
+        });
+        let child = (
+            ShardId::new(next),
+            HashKeyRange {
+                start: ra.start,
+                end: rb.end,
+            },
+        );
         next += 1;
         open.splice(i..=i + 1, [child]);
     }
@@ -78,11 +107,26 @@ mod tests {
         let mut next = n;
         for s in steps {
             match s {
-                ReshardStep::Split { shard, new_starting_hash_key: k } => {
+                ReshardStep::Split {
+                    shard,
+                    new_starting_hash_key: k,
+                } => {
                     let i = shards.iter().position(|(id, _)| *id == shard).unwrap();
                     let r = shards.remove(i).1;
-                    shards.push((ShardId::new(next), HashKeyRange { start: r.start, end: k - 1 }));
-                    shards.push((ShardId::new(next + 1), HashKeyRange { start: k, end: r.end }));
+                    shards.push((
+                        ShardId::new(next),
+                        HashKeyRange {
+                            start: r.start,
+                            end: k - 1,
+                        },
+                    ));
+                    shards.push((
+                        ShardId::new(next + 1),
+                        HashKeyRange {
+                            start: k,
+                            end: r.end,
+                        },
+                    ));
                     next += 2;
                 }
                 ReshardStep::Merge { shard, adjacent } => {
@@ -91,7 +135,13 @@ mod tests {
                     let b = shards.iter().position(|(id, _)| *id == adjacent).unwrap();
                     let rb = shards.remove(b).1;
                     assert_eq!(ra.end + 1, rb.start);
-                    shards.push((ShardId::new(next), HashKeyRange { start: ra.start, end: rb.end }));
+                    shards.push((
+                        ShardId::new(next),
+                        HashKeyRange {
+                            start: ra.start,
+                            end: rb.end,
+                        },
+                    ));
                     next += 1;
                 }
             }

@@ -11,7 +11,10 @@ fn catch(twin: BrokenTwin) -> seqcheck::conformance::Counterexample {
     let report = run_area(&make, twin.area(), &RunConfig::default(), &|| {});
     match report.status {
         AreaStatus::Failed { counterexample } => {
-            println!("{twin:?} caught after {} cases:\n{counterexample}\n", report.cases);
+            println!(
+                "{twin:?} caught after {} cases:\n{counterexample}\n",
+                report.cases
+            );
             *counterexample
         }
         other => panic!("{twin:?} escaped the {} area: {other:?}", twin.area()),
@@ -28,7 +31,11 @@ fn every_broken_twin_is_caught_with_a_shrunk_counterexample() {
             cx.violation.property,
             twin.caught_as()
         );
-        assert!(!cx.steps.is_empty() && cx.steps.len() <= 12, "{twin:?}: {} steps is not minimal", cx.steps.len());
+        assert!(
+            !cx.steps.is_empty() && cx.steps.len() <= 12,
+            "{twin:?}: {} steps is not minimal",
+            cx.steps.len()
+        );
         assert!(cx.replay.contains("--seed"));
     }
 }
@@ -38,13 +45,19 @@ fn every_broken_twin_is_caught_with_a_shrunk_counterexample() {
 fn readable_numbers_fail_the_aws_layout_check() {
     let make = || Arc::new(seqcheck::conformance::in_process_memory()) as Arc<dyn StreamService>;
     let cfg = RunConfig {
-        model: seqcheck::ModelConfig { require_aws_layout: true, ..Default::default() },
+        model: seqcheck::ModelConfig {
+            require_aws_layout: true,
+            ..Default::default()
+        },
         ..RunConfig::default()
     };
     match run_area(&make, seqcheck::conformance::Area::Sequencing, &cfg, &|| {}).status {
         AreaStatus::Failed { counterexample } => {
             println!("{counterexample}");
-            assert_eq!(counterexample.violation.property, seqcheck::model::Property::Format);
+            assert_eq!(
+                counterexample.violation.property,
+                seqcheck::model::Property::Format
+            );
         }
         other => panic!("readable numbers passed the AWS-layout check: {other:?}"),
     }

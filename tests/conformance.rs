@@ -12,6 +12,9 @@ mod embedded {
 mod embedded_aws_layout {
     seqcheck::conformance_suite!(
         seqcheck::conformance::in_process_memory_aws_layout,
-        model = seqcheck::ModelConfig { require_aws_layout: true, ..Default::default() }
+        model = seqcheck::ModelConfig {
+            require_aws_layout: true,
+            ..Default::default()
+        }
     );
 }

@@ -49,20 +49,26 @@ struct Violation {
 }
 
 fn anchor(implementation: &str, id: &str) -> String {
-    format!("{implementation}-{id}").to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-")
+    format!("{implementation}-{id}")
+        .to_lowercase()
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "-")
 }
 
 /// Writes the matrix for the runs in `inputs` to `out`.
 pub fn run(inputs: &[String], out: &str, expectations: &[String]) -> Result<(), CliError> {
     let mut runs = Vec::new();
     for path in inputs {
-        let text = std::fs::read_to_string(path).map_err(|source| CliError::Write { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| CliError::Write {
+            path: path.clone(),
+            source,
+        })?;
         let run: Run = serde_json::from_str(&text)?;
         runs.push(run);
     }
     let mut facts = std::collections::HashMap::new();
     for path in expectations {
-        let e = seqcheck::conformance::Expectations::load(path).map_err(|e| CliError::Setup(e.to_string()))?;
+        let e = seqcheck::conformance::Expectations::load(path)
+            .map_err(|e| CliError::Setup(e.to_string()))?;
         for d in e.divergences {
             facts.insert(d.id.clone(), (d.what_differs, d.kinesis_fact));
         }
@@ -77,22 +83,43 @@ pub fn run(inputs: &[String], out: &str, expectations: &[String]) -> Result<(), 
     md.push_str("\n|---|");
     md.push_str(&"---|".repeat(runs.len()));
     md.push('\n');
-    let areas: Vec<String> = runs.first().map(|r| r.areas.iter().map(|a| a.area.clone()).collect()).unwrap_or_default();
+    let areas: Vec<String> = runs
+        .first()
+        .map(|r| r.areas.iter().map(|a| a.area.clone()).collect())
+        .unwrap_or_default();
     for area in &areas {
         let _ = write!(md, "| {area} |");
         for r in &runs {
             let cell = match r.areas.iter().find(|a| &a.area == area) {
                 None => "—".to_owned(),
                 Some(a) => match a.status.as_str() {
-                    "passed" if a.divergences.is_empty() => format!("pass ({} cases, {} ops)", a.cases, a.ops),
+                    "passed" if a.divergences.is_empty() => {
+                        format!("pass ({} cases, {} ops)", a.cases, a.ops)
+                    }
                     "passed" => a
                         .divergences
                         .iter()
-                        .map(|d| format!("[divergence: {}](#{})", d.id, anchor(&r.implementation, &d.id)))
+                        .map(|d| {
+                            format!(
+                                "[divergence: {}](#{})",
+                                d.id,
+                                anchor(&r.implementation, &d.id)
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join("<br>"),
-                    "failed" => format!("**FAIL** ({})", a.counterexample.as_ref().map_or("", |c| c.violation.property.as_str())),
-                    other => format!("{other}{}", a.reason.as_ref().map_or(String::new(), |r| format!(": {r}"))),
+                    "failed" => format!(
+                        "**FAIL** ({})",
+                        a.counterexample
+                            .as_ref()
+                            .map_or("", |c| c.violation.property.as_str())
+                    ),
+                    other => format!(
+                        "{other}{}",
+                        a.reason
+                            .as_ref()
+                            .map_or(String::new(), |r| format!(": {r}"))
+                    ),
                 },
             };
             let _ = write!(md, " {cell} |");
@@ -100,25 +127,60 @@ pub fn run(inputs: &[String], out: &str, expectations: &[String]) -> Result<(), 
         md.push('\n');
     }
     md.push_str("\nSeeds and case budgets: ");
-    md.push_str(&runs.iter().map(|r| format!("{} seed {} × {} cases/area", r.implementation, r.seed, r.cases_per_area)).collect::<Vec<_>>().join("; "));
+    md.push_str(
+        &runs
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} seed {} × {} cases/area",
+                    r.implementation, r.seed, r.cases_per_area
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
     md.push_str(".\n");
     for r in &runs {
         if !r.unsupported.is_empty() {
-            let _ = writeln!(md, "\nUnsupported by {}: {}.", r.implementation, r.unsupported.join("; "));
+            let _ = writeln!(
+                md,
+                "\nUnsupported by {}: {}.",
+                r.implementation,
+                r.unsupported.join("; ")
+            );
         }
     }
     md.push_str("\n## Divergences\n");
     for r in &runs {
         for a in &r.areas {
             for d in &a.divergences {
-                let _ = writeln!(md, "\n### <a id=\"{}\"></a>{}: {} ({})\n", anchor(&r.implementation, &d.id), r.implementation, d.id, a.area);
+                let _ = writeln!(
+                    md,
+                    "\n### <a id=\"{}\"></a>{}: {} ({})\n",
+                    anchor(&r.implementation, &d.id),
+                    r.implementation,
+                    d.id,
+                    a.area
+                );
                 if let Some((what, fact)) = facts.get(&d.id) {
                     let _ = writeln!(md, "- What differs: {what}\n- What Kinesis does: {fact}");
                 }
-                let _ = writeln!(md, "- Broken property: `{}` — {} ({} cases showed it)\n", d.counterexample.violation.property, d.counterexample.violation.detail, d.cases);
-                let _ = writeln!(md, "```text\n{}\n```\nReplay: `{}`", d.counterexample.steps.join("\n"), d.counterexample.replay);
+                let _ = writeln!(
+                    md,
+                    "- Broken property: `{}` — {} ({} cases showed it)\n",
+                    d.counterexample.violation.property, d.counterexample.violation.detail, d.cases
+                );
+                let _ = writeln!(
+                    md,
+                    "```text\n{}\n```\nReplay: `{}`",
+                    d.counterexample.steps.join("\n"),
+                    d.counterexample.replay
+                );
             }
         }
     }
-    std::fs::write(out, md).map_err(|source| CliError::Write { path: out.into(), source })
+    std::fs::write(out, md).map_err(|source| CliError::Write {
+        path: out.into(),
+        source,
+    })
 }

@@ -74,14 +74,27 @@ pub enum CliError {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Check(args) => check::run(args),
-        Command::Explore { model, broken, port } => {
-            let name = if broken { format!("{model} --broken") } else { model };
+        Command::Explore {
+            model,
+            broken,
+            port,
+        } => {
+            let name = if broken {
+                format!("{model} --broken")
+            } else {
+                model
+            };
             let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
             println!("serving the Explorer for `{name}` at http://{addr}/ (Ctrl-C to stop)");
-            seqcheck::models::serve_explorer(&name, addr).map_err(|e| CliError::Setup(e.to_string()))?;
+            seqcheck::models::serve_explorer(&name, addr)
+                .map_err(|e| CliError::Setup(e.to_string()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Matrix { inputs, expectations, out } => {
+        Command::Matrix {
+            inputs,
+            expectations,
+            out,
+        } => {
             matrix::run(&inputs, &out, &expectations)?;
             println!("wrote {out}");
             Ok(ExitCode::SUCCESS)
@@ -92,7 +105,11 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 ok &= report.all_expected();
                 println!("{report}");
             }
-            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
     }
 }

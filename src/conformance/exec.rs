@@ -84,7 +84,11 @@ impl<'a> Executor<'a> {
             case_start_ms: service.now_ms(),
             payloads: 0,
             skipped: 0,
-            poll_sleep: if real_clock { std::time::Duration::from_millis(20) } else { std::time::Duration::ZERO },
+            poll_sleep: if real_clock {
+                std::time::Duration::from_millis(20)
+            } else {
+                std::time::Duration::ZERO
+            },
         }
     }
 
@@ -95,7 +99,11 @@ impl<'a> Executor<'a> {
         if !matches!(stop, Some(Stop::Indeterminate(_))) {
             self.teardown();
         }
-        CaseRun { steps: self.steps, stop, skipped: self.skipped }
+        CaseRun {
+            steps: self.steps,
+            stop,
+            skipped: self.skipped,
+        }
     }
 
     fn run_inner(&mut self, shards: i64, ops: &[Op]) -> Result<(), Stop> {
@@ -110,7 +118,10 @@ impl<'a> Executor<'a> {
         for slot in 0..2 {
             let name = self.names[slot].clone();
             if self.model.stream(&name).is_some() {
-                let _ = dispatch(self.service, &Request::DeleteStream(StreamRequest { stream_name: name }));
+                let _ = dispatch(
+                    self.service,
+                    &Request::DeleteStream(StreamRequest { stream_name: name }),
+                );
             }
         }
     }
@@ -120,13 +131,22 @@ impl<'a> Executor<'a> {
         let lo = self.service.now_ms();
         let outcome = dispatch(self.service, &request);
         let hi = self.service.now_ms().max(lo);
-        self.steps.push(Step { number: self.steps.len() + 1, action: Action::Call(request.clone(), outcome.clone()) });
+        self.steps.push(Step {
+            number: self.steps.len() + 1,
+            action: Action::Call(request.clone(), outcome.clone()),
+        });
         if let Err(e) = &outcome {
             if e.kind == ErrorKind::Indeterminate {
-                return Err(Stop::Indeterminate(format!("{} had an unknown outcome: {}", request.operation(), e.message)));
+                return Err(Stop::Indeterminate(format!(
+                    "{} had an unknown outcome: {}",
+                    request.operation(),
+                    e.message
+                )));
             }
         }
-        self.model.observe(&request, &outcome, Window { lo, hi }).map_err(Stop::Violation)?;
+        self.model
+            .observe(&request, &outcome, Window { lo, hi })
+            .map_err(Stop::Violation)?;
         self.harvest(&outcome, lo);
         Ok(outcome)
     }
@@ -140,7 +160,9 @@ impl<'a> Executor<'a> {
     fn harvest(&mut self, outcome: &Outcome, at: u64) {
         match outcome {
             Ok(Reply::Put(r)) => self.seqs.push((r.sequence_number, at)),
-            Ok(Reply::PutBatch(b)) => self.seqs.extend(b.records.iter().flatten().map(|r| (r.sequence_number, at))),
+            Ok(Reply::PutBatch(b)) => self
+                .seqs
+                .extend(b.records.iter().flatten().map(|r| (r.sequence_number, at))),
             Ok(Reply::Iterator(it)) => self.iterators.push(it.clone()),
             Ok(Reply::Records(r)) => self.iterators.extend(r.next_shard_iterator.clone()),
             _ => {}
@@ -188,13 +210,19 @@ impl<'a> Executor<'a> {
                 v[..k].copy_from_slice(&tag[..k]);
                 Bytes::from(v)
             }
-            DataGen::Click { event } => super::workload::click_event(key, *event, id, self.service.now_ms()),
+            DataGen::Click { event } => {
+                super::workload::click_event(key, *event, id, self.service.now_ms())
+            }
         }
     }
 
     fn ehk(&self, slot: usize, h: &HashKeyGen) -> String {
         let shards = &self.shards[slot];
-        let pick = |i: usize| shards.get(i % shards.len().max(1)).map(|s| s.hash_key_range);
+        let pick = |i: usize| {
+            shards
+                .get(i % shards.len().max(1))
+                .map(|s| s.hash_key_range)
+        };
         match h {
             HashKeyGen::RangeStart(i) => pick(*i).map_or(0, |r| r.start).to_string(),
             HashKeyGen::RangeEnd(i) => pick(*i).map_or(u128::MAX, |r| r.end).to_string(),
@@ -207,18 +235,25 @@ impl<'a> Executor<'a> {
 
     fn seq(&self, slot: usize, s: &SeqRef) -> String {
         match s {
-            SeqRef::Returned(i) if !self.seqs.is_empty() => self.seqs[i % self.seqs.len()].0.to_string(),
+            SeqRef::Returned(i) if !self.seqs.is_empty() => {
+                self.seqs[i % self.seqs.len()].0.to_string()
+            }
             SeqRef::Returned(_) | SeqRef::ShardStart(_) => {
                 let i = if let SeqRef::ShardStart(i) = s { *i } else { 0 };
                 let shards = &self.shards[slot];
-                shards.get(i % shards.len().max(1)).map_or_else(|| "1".into(), |d| d.starting_sequence_number.to_string())
+                shards
+                    .get(i % shards.len().max(1))
+                    .map_or_else(|| "1".into(), |d| d.starting_sequence_number.to_string())
             }
             SeqRef::Literal(l) => (*l).to_owned(),
         }
     }
 
     fn open_shards(&self, slot: usize) -> Vec<&ShardDescription> {
-        let mut open: Vec<_> = self.shards[slot].iter().filter(|s| s.ending_sequence_number.is_none()).collect();
+        let mut open: Vec<_> = self.shards[slot]
+            .iter()
+            .filter(|s| s.ending_sequence_number.is_none())
+            .collect();
         open.sort_by_key(|s| s.hash_key_range.start);
         open
     }
@@ -226,7 +261,9 @@ impl<'a> Executor<'a> {
     fn shard(&self, slot: usize, r: &ShardRef) -> Option<ShardDescription> {
         let known = &self.shards[slot];
         match r {
-            ShardRef::Known(i) | ShardRef::ShortForm(i) => known.get(i % known.len().max(1)).cloned(),
+            ShardRef::Known(i) | ShardRef::ShortForm(i) => {
+                known.get(i % known.len().max(1)).cloned()
+            }
             ShardRef::Open(i) => {
                 let open = self.open_shards(slot);
                 open.get(i % open.len().max(1)).map(|s| (*s).clone())
@@ -239,15 +276,24 @@ impl<'a> Executor<'a> {
         match r {
             ShardRef::Missing => "shardId-000000009999".into(),
             ShardRef::Malformed => "shard id!".into(),
-            ShardRef::ShortForm(_) => self.shard(slot, r).map_or_else(|| "shardId-0".into(), |s| format!("shardId-{}", s.shard_id.index())),
-            _ => self.shard(slot, r).map_or_else(|| "shardId-000000000000".into(), |s| s.shard_id.to_string()),
+            ShardRef::ShortForm(_) => self.shard(slot, r).map_or_else(
+                || "shardId-0".into(),
+                |s| format!("shardId-{}", s.shard_id.index()),
+            ),
+            _ => self
+                .shard(slot, r)
+                .map_or_else(|| "shardId-000000000000".into(), |s| s.shard_id.to_string()),
         }
     }
 
     fn iterator(&self, r: &IterRef) -> String {
         match r {
-            IterRef::Returned(i) if !self.iterators.is_empty() => self.iterators[self.iterators.len() - 1 - i % self.iterators.len()].clone(),
-            IterRef::Returned(_) | IterRef::Garbage => "AAAAAAAAAAEAAAAAAAAAAQnot-an-iterator".into(),
+            IterRef::Returned(i) if !self.iterators.is_empty() => {
+                self.iterators[self.iterators.len() - 1 - i % self.iterators.len()].clone()
+            }
+            IterRef::Returned(_) | IterRef::Garbage => {
+                "AAAAAAAAAAEAAAAAAAAAAQnot-an-iterator".into()
+            }
             IterRef::Empty => String::new(),
             IterRef::TooLong => "A".repeat(513),
         }
@@ -255,7 +301,13 @@ impl<'a> Executor<'a> {
 
     fn apply(&mut self, op: &Op) -> Result<(), Stop> {
         match op {
-            Op::Put { stream, key, data, ehk, ordering } => {
+            Op::Put {
+                stream,
+                key,
+                data,
+                ehk,
+                ordering,
+            } => {
                 let slot = Self::slot_of(stream);
                 let partition_key = Self::key(key);
                 let request = PutRecordRequest {
@@ -267,12 +319,18 @@ impl<'a> Executor<'a> {
                 };
                 self.call(Request::PutRecord(request))?;
             }
-            Op::PutBatch { stream, entries, pad_to } => {
+            Op::PutBatch {
+                stream,
+                entries,
+                pad_to,
+            } => {
                 let slot = Self::slot_of(stream);
                 let mut records = Vec::with_capacity(pad_to.unwrap_or(entries.len()));
                 let total = pad_to.unwrap_or(entries.len());
                 for i in 0..total {
-                    let Some((k, d, h)) = entries.get(i % entries.len().max(1)) else { break };
+                    let Some((k, d, h)) = entries.get(i % entries.len().max(1)) else {
+                        break;
+                    };
                     let partition_key = Self::key(k);
                     records.push(PutRecordsEntry {
                         data: self.data(d, &partition_key),
@@ -280,25 +338,49 @@ impl<'a> Executor<'a> {
                         explicit_hash_key: h.as_ref().map(|h| self.ehk(slot, h)),
                     });
                 }
-                self.call(Request::PutRecords(PutRecordsRequest { stream_name: self.name(stream), records }))?;
+                self.call(Request::PutRecords(PutRecordsRequest {
+                    stream_name: self.name(stream),
+                    records,
+                }))?;
             }
-            Op::Iterator { stream, shard, position } => {
+            Op::Iterator {
+                stream,
+                shard,
+                position,
+            } => {
                 let slot = Self::slot_of(stream);
-                let request = self.iterator_request(self.name(stream), self.shard_name(slot, shard), slot, position);
+                let request = self.iterator_request(
+                    self.name(stream),
+                    self.shard_name(slot, shard),
+                    slot,
+                    position,
+                );
                 self.call(Request::GetShardIterator(request))?;
             }
             Op::Read { iterator, limit } => {
                 let shard_iterator = self.iterator(iterator);
-                self.call(Request::GetRecords(GetRecordsRequest { shard_iterator, limit: *limit }))?;
+                self.call(Request::GetRecords(GetRecordsRequest {
+                    shard_iterator,
+                    limit: *limit,
+                }))?;
             }
-            Op::Drain { stream, shard, limit } => {
+            Op::Drain {
+                stream,
+                shard,
+                limit,
+            } => {
                 let slot = usize::from(*stream) % 2;
                 if let Some(s) = self.shard(slot, shard) {
                     self.drain(slot, &s.shard_id.to_string(), *limit)?;
                 }
             }
             Op::Split { stream, shard, at } => self.split(stream, shard, at)?,
-            Op::Merge { stream, shard, swap, gap } => self.merge(usize::from(*stream) % 2, shard, *swap, *gap)?,
+            Op::Merge {
+                stream,
+                shard,
+                swap,
+                gap,
+            } => self.merge(usize::from(*stream) % 2, shard, *swap, *gap)?,
             Op::Scale { stream, quarters } => {
                 let slot = usize::from(*stream) % 2;
                 if !self.service.capabilities().update_shard_count {
@@ -306,61 +388,117 @@ impl<'a> Executor<'a> {
                     return Ok(());
                 }
                 let open = self.open_shards(slot).len() as i64;
-                let request = UpdateShardCountRequest { stream_name: self.names[slot].clone(), target_shard_count: open * i64::from(*quarters) / 4 };
+                let request = UpdateShardCountRequest {
+                    stream_name: self.names[slot].clone(),
+                    target_shard_count: open * i64::from(*quarters) / 4,
+                };
                 if self.send(Request::UpdateShardCount(request))?.is_ok() {
                     self.settle(slot)?;
                 }
             }
             Op::Wait { ms } => {
                 if self.service.advance_clock(*ms).is_ok() {
-                    self.steps.push(Step { number: self.steps.len() + 1, action: Action::AdvanceClock(*ms) });
+                    self.steps.push(Step {
+                        number: self.steps.len() + 1,
+                        action: Action::AdvanceClock(*ms),
+                    });
                 } else {
                     self.skipped += 1;
                 }
             }
-            Op::Retention { stream, increase, hours } => {
+            Op::Retention {
+                stream,
+                increase,
+                hours,
+            } => {
                 if !self.service.capabilities().retention {
                     self.skipped += 1;
                     return Ok(());
                 }
-                let r = RetentionRequest { stream_name: self.name(stream), retention_period_hours: *hours };
-                let request = if *increase { Request::IncreaseStreamRetentionPeriod(r) } else { Request::DecreaseStreamRetentionPeriod(r) };
+                let r = RetentionRequest {
+                    stream_name: self.name(stream),
+                    retention_period_hours: *hours,
+                };
+                let request = if *increase {
+                    Request::IncreaseStreamRetentionPeriod(r)
+                } else {
+                    Request::DecreaseStreamRetentionPeriod(r)
+                };
                 self.call(request)?;
             }
             Op::Create { stream, shards } => {
                 let slot = Self::slot_of(stream);
-                let ok = self.send(Request::CreateStream(CreateStreamRequest { stream_name: self.name(stream), shard_count: *shards }))?.is_ok();
+                let ok = self
+                    .send(Request::CreateStream(CreateStreamRequest {
+                        stream_name: self.name(stream),
+                        shard_count: *shards,
+                    }))?
+                    .is_ok();
                 if ok {
                     self.settle(slot)?;
                 }
             }
             Op::Delete { stream } => {
                 let name = self.name(stream);
-                if self.send(Request::DeleteStream(StreamRequest { stream_name: name.clone() }))?.is_ok() {
+                if self
+                    .send(Request::DeleteStream(StreamRequest {
+                        stream_name: name.clone(),
+                    }))?
+                    .is_ok()
+                {
                     self.await_gone(&name)?;
                 }
             }
-            Op::List { stream, max_results, token } => {
+            Op::List {
+                stream,
+                max_results,
+                token,
+            } => {
                 let name = self.name(stream);
                 let request = match token {
-                    None => ListShardsRequest { stream_name: Some(name), max_results: *max_results, ..Default::default() },
-                    Some(true) => ListShardsRequest { stream_name: Some(name), next_token: Some("bm90LWEtdG9rZW4".into()), ..Default::default() },
-                    Some(false) => ListShardsRequest { next_token: Some("bm90LWEtdG9rZW4".into()), max_results: *max_results, ..Default::default() },
+                    None => ListShardsRequest {
+                        stream_name: Some(name),
+                        max_results: *max_results,
+                        ..Default::default()
+                    },
+                    Some(true) => ListShardsRequest {
+                        stream_name: Some(name),
+                        next_token: Some("bm90LWEtdG9rZW4".into()),
+                        ..Default::default()
+                    },
+                    Some(false) => ListShardsRequest {
+                        next_token: Some("bm90LWEtdG9rZW4".into()),
+                        max_results: *max_results,
+                        ..Default::default()
+                    },
                 };
-                if token.is_none() && self.model.stream(&self.names[Self::slot_of(stream)]).is_some() {
+                if token.is_none()
+                    && self
+                        .model
+                        .stream(&self.names[Self::slot_of(stream)])
+                        .is_some()
+                {
                     self.list_all(Self::slot_of(stream), request)?;
                 } else {
                     self.call(Request::ListShards(request))?;
                 }
             }
             Op::Describe { stream } => {
-                self.call(Request::DescribeStreamSummary(StreamRequest { stream_name: self.name(stream) }))?;
+                self.call(Request::DescribeStreamSummary(StreamRequest {
+                    stream_name: self.name(stream),
+                }))?;
             }
         }
         Ok(())
     }
 
-    fn iterator_request(&self, stream_name: String, shard_id: String, slot: usize, position: &Position) -> GetShardIteratorRequest {
+    fn iterator_request(
+        &self,
+        stream_name: String,
+        shard_id: String,
+        slot: usize,
+        position: &Position,
+    ) -> GetShardIteratorRequest {
         let mut req = GetShardIteratorRequest {
             stream_name,
             shard_id,
@@ -387,12 +525,16 @@ impl<'a> Executor<'a> {
                 };
                 req.timestamp_ms = Some(base.saturating_add_signed(*offset_ms));
             }
-            Position::AtTimestampMissing => req.shard_iterator_type = ShardIteratorType::AT_TIMESTAMP,
+            Position::AtTimestampMissing => {
+                req.shard_iterator_type = ShardIteratorType::AT_TIMESTAMP
+            }
             Position::LatestWithNumber(s) => {
                 req.shard_iterator_type = ShardIteratorType::LATEST;
                 req.starting_sequence_number = Some(self.seq(slot, s));
             }
-            Position::AtWithoutNumber => req.shard_iterator_type = ShardIteratorType::AT_SEQUENCE_NUMBER,
+            Position::AtWithoutNumber => {
+                req.shard_iterator_type = ShardIteratorType::AT_SEQUENCE_NUMBER
+            }
         }
         req
     }
@@ -403,7 +545,9 @@ impl<'a> Executor<'a> {
             return Ok(());
         }
         let slot = Self::slot_of(stream);
-        let range = self.shard(slot, shard).map_or(crate::types::HashKeyRange::ALL, |s| s.hash_key_range);
+        let range = self
+            .shard(slot, shard)
+            .map_or(crate::types::HashKeyRange::ALL, |s| s.hash_key_range);
         let (lo, hi) = (range.start, range.end);
         let k = match at {
             SplitAt::Middle => lo + (hi - lo) / 2 + 1,
@@ -437,11 +581,18 @@ impl<'a> Executor<'a> {
             _ => 0,
         };
         let partner = if gap { (i + 2) % open.len() } else { i + 1 };
-        let (mut a, mut b) = (open[i].shard_id.to_string(), open[partner].shard_id.to_string());
+        let (mut a, mut b) = (
+            open[i].shard_id.to_string(),
+            open[partner].shard_id.to_string(),
+        );
         if swap {
             std::mem::swap(&mut a, &mut b);
         }
-        let request = MergeShardsRequest { stream_name: self.names[slot].clone(), shard_to_merge: a, adjacent_shard_to_merge: b };
+        let request = MergeShardsRequest {
+            stream_name: self.names[slot].clone(),
+            shard_to_merge: a,
+            adjacent_shard_to_merge: b,
+        };
         if self.send(Request::MergeShards(request))?.is_ok() {
             self.settle(slot)?;
         }
@@ -449,7 +600,10 @@ impl<'a> Executor<'a> {
     }
 
     fn create(&mut self, slot: usize, shards: i64) -> Result<(), Stop> {
-        let request = CreateStreamRequest { stream_name: self.names[slot].clone(), shard_count: shards };
+        let request = CreateStreamRequest {
+            stream_name: self.names[slot].clone(),
+            shard_count: shards,
+        };
         if self.send(Request::CreateStream(request))?.is_ok() {
             self.settle(slot)?;
         }
@@ -460,25 +614,36 @@ impl<'a> Executor<'a> {
     fn settle(&mut self, slot: usize) -> Result<(), Stop> {
         let stream_name = self.names[slot].clone();
         for _ in 0..MAX_SETTLE_POLLS {
-            let outcome = self.send(Request::DescribeStreamSummary(StreamRequest { stream_name: stream_name.clone() }))?;
+            let outcome = self.send(Request::DescribeStreamSummary(StreamRequest {
+                stream_name: stream_name.clone(),
+            }))?;
             if matches!(outcome, Ok(Reply::Summary(ref s)) if s.status == StreamStatus::ACTIVE) {
-                let request = ListShardsRequest { stream_name: Some(stream_name), ..Default::default() };
+                let request = ListShardsRequest {
+                    stream_name: Some(stream_name),
+                    ..Default::default()
+                };
                 return self.list_all(slot, request);
             }
             std::thread::sleep(self.poll_sleep);
         }
-        Err(Stop::Indeterminate(format!("stream {stream_name} did not become ACTIVE after {MAX_SETTLE_POLLS} polls")))
+        Err(Stop::Indeterminate(format!(
+            "stream {stream_name} did not become ACTIVE after {MAX_SETTLE_POLLS} polls"
+        )))
     }
 
     fn await_gone(&mut self, name: &str) -> Result<(), Stop> {
         for _ in 0..MAX_SETTLE_POLLS {
-            let outcome = self.send(Request::DescribeStreamSummary(StreamRequest { stream_name: name.to_owned() }))?;
+            let outcome = self.send(Request::DescribeStreamSummary(StreamRequest {
+                stream_name: name.to_owned(),
+            }))?;
             if matches!(&outcome, Err(e) if e.kind == ErrorKind::ResourceNotFoundException) {
                 return Ok(());
             }
             std::thread::sleep(self.poll_sleep);
         }
-        Err(Stop::Indeterminate(format!("stream {name} was not gone after {MAX_SETTLE_POLLS} polls")))
+        Err(Stop::Indeterminate(format!(
+            "stream {name} was not gone after {MAX_SETTLE_POLLS} polls"
+        )))
     }
 
     /// Follows ListShards pages; on a complete listing, remembers the shards.
@@ -490,7 +655,12 @@ impl<'a> Executor<'a> {
                 Ok(Reply::Shards(page)) => {
                     listed.extend(page.shards);
                     match page.next_token {
-                        Some(token) => request = ListShardsRequest { next_token: Some(token), ..Default::default() },
+                        Some(token) => {
+                            request = ListShardsRequest {
+                                next_token: Some(token),
+                                ..Default::default()
+                            }
+                        }
                         None => {
                             self.shards[slot] = listed;
                             return Ok(());
@@ -505,7 +675,12 @@ impl<'a> Executor<'a> {
 
     /// Reads `shard` from TRIM_HORIZON until its end (null iterator) or its tip (an empty
     /// page at MillisBehindLatest 0); returns the numbers read.
-    fn drain(&mut self, slot: usize, shard: &str, limit: Option<i64>) -> Result<Vec<SequenceNumber>, Stop> {
+    fn drain(
+        &mut self,
+        slot: usize,
+        shard: &str,
+        limit: Option<i64>,
+    ) -> Result<Vec<SequenceNumber>, Stop> {
         let request = GetShardIteratorRequest {
             stream_name: self.names[slot].clone(),
             shard_id: shard.to_owned(),
@@ -519,14 +694,25 @@ impl<'a> Executor<'a> {
         };
         let mut empty_pages = 0;
         for _ in 0..MAX_DRAIN_PAGES {
-            let Ok(Reply::Records(page)) = self.send(Request::GetRecords(GetRecordsRequest { shard_iterator: it, limit }))? else {
+            let Ok(Reply::Records(page)) = self.send(Request::GetRecords(GetRecordsRequest {
+                shard_iterator: it,
+                limit,
+            }))?
+            else {
                 break;
             };
             read.extend(page.records.iter().map(|r| r.sequence_number));
-            empty_pages = if page.records.is_empty() { empty_pages + 1 } else { 0 };
+            empty_pages = if page.records.is_empty() {
+                empty_pages + 1
+            } else {
+                0
+            };
             match page.next_shard_iterator {
                 None => break,
-                Some(next) if empty_pages >= 3 || (page.records.is_empty() && page.millis_behind_latest == 0) => {
+                Some(next)
+                    if empty_pages >= 3
+                        || (page.records.is_empty() && page.millis_behind_latest == 0) =>
+                {
                     let _ = next;
                     break;
                 }
@@ -540,13 +726,24 @@ impl<'a> Executor<'a> {
     fn audit(&mut self) -> Result<(), Stop> {
         for slot in 0..2 {
             let name = self.names[slot].clone();
-            let Some(stream) = self.model.stream(&name) else { continue };
+            let Some(stream) = self.model.stream(&name) else {
+                continue;
+            };
             let now = self.service.now_ms();
             let horizon = stream.trim_horizon_ms(now);
             let expected: Vec<(String, Vec<SequenceNumber>)> = stream
                 .shards
                 .iter()
-                .map(|s| (s.id.to_string(), s.log.iter().filter(|r| r.arrival.mid() >= horizon).map(|r| r.seq).collect()))
+                .map(|s| {
+                    (
+                        s.id.to_string(),
+                        s.log
+                            .iter()
+                            .filter(|r| r.arrival.mid() >= horizon)
+                            .map(|r| r.seq)
+                            .collect(),
+                    )
+                })
                 .collect();
             for (shard, want) in expected {
                 if want.is_empty() {
@@ -556,7 +753,9 @@ impl<'a> Executor<'a> {
                 if let Some(missing) = want.iter().find(|s| !got.contains(s)) {
                     return Err(Stop::Violation(Violation::new(
                         crate::model::Property::NoLoss,
-                        format!("acknowledged record {missing} of {shard} was never returned when reading from TRIM_HORIZON"),
+                        format!(
+                            "acknowledged record {missing} of {shard} was never returned when reading from TRIM_HORIZON"
+                        ),
                     )));
                 }
             }

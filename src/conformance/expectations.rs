@@ -28,7 +28,9 @@ pub struct KnownDivergence {
 impl KnownDivergence {
     /// True when `violation`, found in `area`, is this divergence.
     pub fn matches(&self, area: Area, violation: &Violation) -> bool {
-        (self.areas.is_empty() || self.areas.contains(&area)) && self.property == violation.property && violation.detail.contains(&self.detail_contains)
+        (self.areas.is_empty() || self.areas.contains(&area))
+            && self.property == violation.property
+            && violation.detail.contains(&self.detail_contains)
     }
 }
 
@@ -69,8 +71,14 @@ pub enum ExpectationsError {
 impl Expectations {
     /// Loads an expectations file.
     pub fn load(path: &str) -> Result<Self, ExpectationsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ExpectationsError::Read { path: path.into(), source })?;
-        serde_json::from_str(&text).map_err(|source| ExpectationsError::Parse { path: path.into(), source })
+        let text = std::fs::read_to_string(path).map_err(|source| ExpectationsError::Read {
+            path: path.into(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| ExpectationsError::Parse {
+            path: path.into(),
+            source,
+        })
     }
 
     /// The recorded divergence `violation` (found in `area`) is, if any.

@@ -18,7 +18,9 @@ pub mod workload;
 pub use exec::{Action, CaseRun, Executor, Step, Stop};
 pub use expectations::{Expectations, ExpectationsError, KnownDivergence};
 pub use ops::{Op, case_strategy, op_strategy};
-pub use report::{AreaReport, AreaStatus, Counterexample, Divergence, outcome, render_steps, request};
+pub use report::{
+    AreaReport, AreaStatus, Counterexample, Divergence, outcome, render_steps, request,
+};
 pub use runner::{Factory, RunConfig, run_area};
 
 use crate::clock::ManualClock;
@@ -29,7 +31,19 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A group of properties with its own operation mix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Area {
     /// Hash-key routing, explicit hash keys, colliding keys (P3, P4).
@@ -99,7 +113,10 @@ pub fn in_process_memory() -> MemoryStream {
 
 /// The embedded service minting 56-digit numbers in the AWS v2 layout (realism mode).
 pub fn in_process_memory_aws_layout() -> MemoryStream {
-    let config = MemoryConfig { seq_format: crate::sequencer::SeqFormat::AwsV2, ..MemoryConfig::default() };
+    let config = MemoryConfig {
+        seq_format: crate::sequencer::SeqFormat::AwsV2,
+        ..MemoryConfig::default()
+    };
     MemoryStream::with_manual_clock(config, ManualClock::default())
 }
 
@@ -137,8 +154,15 @@ where
     let make = || Arc::new(factory()) as Arc<dyn StreamService>;
     let cfg = RunConfig {
         cases: default_cases(),
-        seed: std::env::var("SEQCHECK_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(RunConfig::default().seed),
-        regressions: Some(format!("proptest-regressions/conformance/{}/{}.txt", suite.replace("::", "-"), area.name())),
+        seed: std::env::var("SEQCHECK_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(RunConfig::default().seed),
+        regressions: Some(format!(
+            "proptest-regressions/conformance/{}/{}.txt",
+            suite.replace("::", "-"),
+            area.name()
+        )),
         model,
         ..RunConfig::default()
     };

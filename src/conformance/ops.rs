@@ -278,7 +278,11 @@ fn key_gen() -> impl Strategy<Value = KeyGen> {
 }
 
 fn bad_key_gen() -> impl Strategy<Value = KeyGen> {
-    prop_oneof![Just(KeyGen::Length(0)), Just(KeyGen::Length(257)), Just(KeyGen::Unicode(257))]
+    prop_oneof![
+        Just(KeyGen::Length(0)),
+        Just(KeyGen::Length(257)),
+        Just(KeyGen::Unicode(257))
+    ]
 }
 
 fn data_gen() -> impl Strategy<Value = DataGen> {
@@ -343,26 +347,55 @@ fn limit() -> impl Strategy<Value = Option<i64>> {
 }
 
 fn put() -> impl Strategy<Value = Op> {
-    (key_gen(), data_gen(), ehk_gen(), proptest::option::weighted(0.3, seq_ref())).prop_map(
-        |(key, data, ehk, ordering)| Op::Put { stream: NameRef::Slot(0), key, data, ehk, ordering },
+    (
+        key_gen(),
+        data_gen(),
+        ehk_gen(),
+        proptest::option::weighted(0.3, seq_ref()),
     )
+        .prop_map(|(key, data, ehk, ordering)| Op::Put {
+            stream: NameRef::Slot(0),
+            key,
+            data,
+            ehk,
+            ordering,
+        })
 }
 
 fn batch() -> impl Strategy<Value = Op> {
-    proptest::collection::vec((key_gen(), (0u8..50).prop_map(DataGen::Small), ehk_gen()), 1..8)
-        .prop_map(|entries| Op::PutBatch { stream: NameRef::Slot(0), entries, pad_to: None })
+    proptest::collection::vec(
+        (key_gen(), (0u8..50).prop_map(DataGen::Small), ehk_gen()),
+        1..8,
+    )
+    .prop_map(|entries| Op::PutBatch {
+        stream: NameRef::Slot(0),
+        entries,
+        pad_to: None,
+    })
 }
 
 fn iterator() -> impl Strategy<Value = Op> {
-    (shard_ref(), position()).prop_map(|(shard, position)| Op::Iterator { stream: NameRef::Slot(0), shard, position })
+    (shard_ref(), position()).prop_map(|(shard, position)| Op::Iterator {
+        stream: NameRef::Slot(0),
+        shard,
+        position,
+    })
 }
 
 fn read() -> impl Strategy<Value = Op> {
-    (prop_oneof![3 => Just(0usize), 1 => 0usize..16].prop_map(IterRef::Returned), limit()).prop_map(|(iterator, limit)| Op::Read { iterator, limit })
+    (
+        prop_oneof![3 => Just(0usize), 1 => 0usize..16].prop_map(IterRef::Returned),
+        limit(),
+    )
+        .prop_map(|(iterator, limit)| Op::Read { iterator, limit })
 }
 
 fn drain() -> impl Strategy<Value = Op> {
-    (shard_ref(), limit()).prop_map(|(shard, limit)| Op::Drain { stream: 0, shard, limit })
+    (shard_ref(), limit()).prop_map(|(shard, limit)| Op::Drain {
+        stream: 0,
+        shard,
+        limit,
+    })
 }
 
 fn wait(clock_ms: &'static [u64]) -> impl Strategy<Value = Op> {
@@ -379,58 +412,226 @@ fn reshard() -> impl Strategy<Value = Op> {
 }
 
 fn retention() -> impl Strategy<Value = Op> {
-    (any::<bool>(), prop_oneof![Just(24i64), Just(25), Just(48), Just(168), Just(8760)])
-        .prop_map(|(increase, hours)| Op::Retention { stream: NameRef::Slot(0), increase, hours })
+    (
+        any::<bool>(),
+        prop_oneof![Just(24i64), Just(25), Just(48), Just(168), Just(8760)],
+    )
+        .prop_map(|(increase, hours)| Op::Retention {
+            stream: NameRef::Slot(0),
+            increase,
+            hours,
+        })
 }
 
 fn invalid() -> BoxedStrategy<Op> {
-    let bad_name = prop_oneof![Just(NameRef::Unknown), Just(NameRef::Empty), Just(NameRef::TooLong), Just(NameRef::BadChar)];
+    let bad_name = prop_oneof![
+        Just(NameRef::Unknown),
+        Just(NameRef::Empty),
+        Just(NameRef::TooLong),
+        Just(NameRef::BadChar)
+    ];
     prop_oneof![
-        (bad_name.clone(), key_gen()).prop_map(|(stream, key)| Op::Put { stream, key, data: DataGen::Small(3), ehk: None, ordering: None }),
-        bad_key_gen().prop_map(|key| Op::Put { stream: NameRef::Slot(0), key, data: DataGen::Small(3), ehk: None, ordering: None }),
-        Just(Op::Put { stream: NameRef::Slot(0), key: KeyGen::Pool(0), data: DataGen::Size(1_048_577), ehk: None, ordering: None }),
-        prop_oneof![Just(HashKeyGen::MaxPlusOne), Just(HashKeyGen::Malformed)]
-            .prop_map(|h| Op::Put { stream: NameRef::Slot(0), key: KeyGen::Pool(1), data: DataGen::Small(1), ehk: Some(h), ordering: None }),
-        bad_seq_ref().prop_map(|s| Op::Put { stream: NameRef::Slot(0), key: KeyGen::Pool(1), data: DataGen::Small(1), ehk: None, ordering: Some(s) }),
-        Just(Op::PutBatch { stream: NameRef::Slot(0), entries: vec![], pad_to: None }),
-        Just(Op::PutBatch { stream: NameRef::Slot(0), entries: vec![(KeyGen::Pool(2), DataGen::Small(1), None)], pad_to: Some(501) }),
-        Just(Op::PutBatch { stream: NameRef::Slot(0), entries: vec![(KeyGen::Pool(2), DataGen::Small(1), None)], pad_to: Some(500) }),
-        Just(Op::PutBatch { stream: NameRef::Slot(0), entries: vec![(KeyGen::Pool(2), DataGen::Size(1_048_576), None)], pad_to: Some(6) }),
-        (bad_key_gen(), prop_oneof![Just(None), Just(Some(HashKeyGen::MaxPlusOne))]).prop_map(|(k, h)| Op::PutBatch {
-            stream: NameRef::Slot(0),
-            entries: vec![(KeyGen::Pool(3), DataGen::Small(2), None), (k, DataGen::Small(1), h)],
-            pad_to: None,
+        (bad_name.clone(), key_gen()).prop_map(|(stream, key)| Op::Put {
+            stream,
+            key,
+            data: DataGen::Small(3),
+            ehk: None,
+            ordering: None
         }),
-        Just(Op::PutBatch { stream: NameRef::Slot(0), entries: vec![(KeyGen::Pool(3), DataGen::Small(2), Some(HashKeyGen::MaxPlusOne))], pad_to: None }),
-        (shard_ref(), prop_oneof![
-            bad_seq_ref().prop_map(Position::At),
-            Just(Position::At(SeqRef::Literal(MOST_DIGITS))),
-            Just(Position::AtTimestampMissing),
-            Just(Position::AtTimestamp { record: None, offset_ms: 3_600_000 }),
-            seq_ref().prop_map(Position::LatestWithNumber),
-            Just(Position::AtWithoutNumber),
-        ]).prop_map(|(shard, position)| Op::Iterator { stream: NameRef::Slot(0), shard, position }),
-        prop_oneof![Just(ShardRef::Missing), Just(ShardRef::Malformed), (0usize..4).prop_map(ShardRef::ShortForm)]
-            .prop_map(|shard| Op::Iterator { stream: NameRef::Slot(0), shard, position: Position::TrimHorizon }),
-        bad_name.clone().prop_map(|stream| Op::Iterator { stream, shard: ShardRef::Known(0), position: Position::Latest }),
-        (prop_oneof![Just(IterRef::Garbage), Just(IterRef::Empty), Just(IterRef::TooLong), (0usize..8).prop_map(IterRef::Returned)],
-         prop_oneof![Just(None), Just(Some(0i64)), Just(Some(10_001)), Just(Some(-1))])
+        bad_key_gen().prop_map(|key| Op::Put {
+            stream: NameRef::Slot(0),
+            key,
+            data: DataGen::Small(3),
+            ehk: None,
+            ordering: None
+        }),
+        Just(Op::Put {
+            stream: NameRef::Slot(0),
+            key: KeyGen::Pool(0),
+            data: DataGen::Size(1_048_577),
+            ehk: None,
+            ordering: None
+        }),
+        prop_oneof![Just(HashKeyGen::MaxPlusOne), Just(HashKeyGen::Malformed)].prop_map(|h| {
+            Op::Put {
+                stream: NameRef::Slot(0),
+                key: KeyGen::Pool(1),
+                data: DataGen::Small(1),
+                ehk: Some(h),
+                ordering: None,
+            }
+        }),
+        bad_seq_ref().prop_map(|s| Op::Put {
+            stream: NameRef::Slot(0),
+            key: KeyGen::Pool(1),
+            data: DataGen::Small(1),
+            ehk: None,
+            ordering: Some(s)
+        }),
+        Just(Op::PutBatch {
+            stream: NameRef::Slot(0),
+            entries: vec![],
+            pad_to: None
+        }),
+        Just(Op::PutBatch {
+            stream: NameRef::Slot(0),
+            entries: vec![(KeyGen::Pool(2), DataGen::Small(1), None)],
+            pad_to: Some(501)
+        }),
+        Just(Op::PutBatch {
+            stream: NameRef::Slot(0),
+            entries: vec![(KeyGen::Pool(2), DataGen::Small(1), None)],
+            pad_to: Some(500)
+        }),
+        Just(Op::PutBatch {
+            stream: NameRef::Slot(0),
+            entries: vec![(KeyGen::Pool(2), DataGen::Size(1_048_576), None)],
+            pad_to: Some(6)
+        }),
+        (
+            bad_key_gen(),
+            prop_oneof![Just(None), Just(Some(HashKeyGen::MaxPlusOne))]
+        )
+            .prop_map(|(k, h)| Op::PutBatch {
+                stream: NameRef::Slot(0),
+                entries: vec![
+                    (KeyGen::Pool(3), DataGen::Small(2), None),
+                    (k, DataGen::Small(1), h)
+                ],
+                pad_to: None,
+            }),
+        Just(Op::PutBatch {
+            stream: NameRef::Slot(0),
+            entries: vec![(
+                KeyGen::Pool(3),
+                DataGen::Small(2),
+                Some(HashKeyGen::MaxPlusOne)
+            )],
+            pad_to: None
+        }),
+        (
+            shard_ref(),
+            prop_oneof![
+                bad_seq_ref().prop_map(Position::At),
+                Just(Position::At(SeqRef::Literal(MOST_DIGITS))),
+                Just(Position::AtTimestampMissing),
+                Just(Position::AtTimestamp {
+                    record: None,
+                    offset_ms: 3_600_000
+                }),
+                seq_ref().prop_map(Position::LatestWithNumber),
+                Just(Position::AtWithoutNumber),
+            ]
+        )
+            .prop_map(|(shard, position)| Op::Iterator {
+                stream: NameRef::Slot(0),
+                shard,
+                position
+            }),
+        prop_oneof![
+            Just(ShardRef::Missing),
+            Just(ShardRef::Malformed),
+            (0usize..4).prop_map(ShardRef::ShortForm)
+        ]
+        .prop_map(|shard| Op::Iterator {
+            stream: NameRef::Slot(0),
+            shard,
+            position: Position::TrimHorizon
+        }),
+        bad_name.clone().prop_map(|stream| Op::Iterator {
+            stream,
+            shard: ShardRef::Known(0),
+            position: Position::Latest
+        }),
+        (
+            prop_oneof![
+                Just(IterRef::Garbage),
+                Just(IterRef::Empty),
+                Just(IterRef::TooLong),
+                (0usize..8).prop_map(IterRef::Returned)
+            ],
+            prop_oneof![
+                Just(None),
+                Just(Some(0i64)),
+                Just(Some(10_001)),
+                Just(Some(-1))
+            ]
+        )
             .prop_map(|(iterator, limit)| Op::Read { iterator, limit }),
-        (shard_ref(), prop_oneof![Just(SplitAt::StartPlusOne), Just(SplitAt::End)])
-            .prop_map(|(shard, at)| Op::Split { stream: NameRef::Slot(0), shard, at }),
-        Just(Op::Split { stream: NameRef::Unknown, shard: ShardRef::Known(0), at: SplitAt::Middle }),
-        (0usize..8).prop_map(|i| Op::Merge { stream: 0, shard: ShardRef::Open(i), swap: false, gap: true }),
-        prop_oneof![Just(0u8), Just(1), Just(9), Just(12)].prop_map(|quarters| Op::Scale { stream: 0, quarters }),
-        (any::<bool>(), prop_oneof![Just(0i64), Just(23), Just(8761), Just(100_000)])
-            .prop_map(|(increase, hours)| Op::Retention { stream: NameRef::Slot(0), increase, hours }),
-        Just(Op::Retention { stream: NameRef::Unknown, increase: true, hours: 48 }),
-        prop_oneof![Just(Op::Create { stream: NameRef::Slot(0), shards: 1 }), Just(Op::Create { stream: NameRef::Slot(1), shards: 0 }),
-            Just(Op::Create { stream: NameRef::Empty, shards: 1 }), Just(Op::Create { stream: NameRef::TooLong, shards: 1 })],
-        prop_oneof![Just(NameRef::Unknown), Just(NameRef::BadChar)].prop_map(|stream| Op::Delete { stream }),
-        prop_oneof![Just(NameRef::Unknown), Just(NameRef::Empty)].prop_map(|stream| Op::Describe { stream }),
-        (prop_oneof![Just(None), Just(Some(0i64)), Just(Some(10_001))], proptest::option::of(any::<bool>()))
-            .prop_map(|(max_results, token)| Op::List { stream: NameRef::Slot(0), max_results, token }),
-        Just(Op::List { stream: NameRef::Unknown, max_results: None, token: None }),
+        (
+            shard_ref(),
+            prop_oneof![Just(SplitAt::StartPlusOne), Just(SplitAt::End)]
+        )
+            .prop_map(|(shard, at)| Op::Split {
+                stream: NameRef::Slot(0),
+                shard,
+                at
+            }),
+        Just(Op::Split {
+            stream: NameRef::Unknown,
+            shard: ShardRef::Known(0),
+            at: SplitAt::Middle
+        }),
+        (0usize..8).prop_map(|i| Op::Merge {
+            stream: 0,
+            shard: ShardRef::Open(i),
+            swap: false,
+            gap: true
+        }),
+        prop_oneof![Just(0u8), Just(1), Just(9), Just(12)].prop_map(|quarters| Op::Scale {
+            stream: 0,
+            quarters
+        }),
+        (
+            any::<bool>(),
+            prop_oneof![Just(0i64), Just(23), Just(8761), Just(100_000)]
+        )
+            .prop_map(|(increase, hours)| Op::Retention {
+                stream: NameRef::Slot(0),
+                increase,
+                hours
+            }),
+        Just(Op::Retention {
+            stream: NameRef::Unknown,
+            increase: true,
+            hours: 48
+        }),
+        prop_oneof![
+            Just(Op::Create {
+                stream: NameRef::Slot(0),
+                shards: 1
+            }),
+            Just(Op::Create {
+                stream: NameRef::Slot(1),
+                shards: 0
+            }),
+            Just(Op::Create {
+                stream: NameRef::Empty,
+                shards: 1
+            }),
+            Just(Op::Create {
+                stream: NameRef::TooLong,
+                shards: 1
+            })
+        ],
+        prop_oneof![Just(NameRef::Unknown), Just(NameRef::BadChar)]
+            .prop_map(|stream| Op::Delete { stream }),
+        prop_oneof![Just(NameRef::Unknown), Just(NameRef::Empty)]
+            .prop_map(|stream| Op::Describe { stream }),
+        (
+            prop_oneof![Just(None), Just(Some(0i64)), Just(Some(10_001))],
+            proptest::option::of(any::<bool>())
+        )
+            .prop_map(|(max_results, token)| Op::List {
+                stream: NameRef::Slot(0),
+                max_results,
+                token
+            }),
+        Just(Op::List {
+            stream: NameRef::Unknown,
+            max_results: None,
+            token: None
+        }),
     ]
     .boxed()
 }
@@ -438,11 +639,21 @@ fn invalid() -> BoxedStrategy<Op> {
 /// Clock steps for areas that exercise expiry: around the 300 s iterator lifetime.
 const EXPIRY_STEPS: &[u64] = &[1_000, 299_000, 300_000, 300_001, 301_000];
 /// Clock steps for retention: around 24 h and beyond.
-const RETENTION_STEPS: &[u64] = &[3_600_000, 23 * 3_600_000, 24 * 3_600_000, 24 * 3_600_000 + 1, 48 * 3_600_000];
+const RETENTION_STEPS: &[u64] = &[
+    3_600_000,
+    23 * 3_600_000,
+    24 * 3_600_000,
+    24 * 3_600_000 + 1,
+    48 * 3_600_000,
+];
 
 /// The operation mix of `area`.
 pub fn op_strategy(area: Area) -> BoxedStrategy<Op> {
-    let list = (proptest::option::of(1i64..3)).prop_map(|max_results| Op::List { stream: NameRef::Slot(0), max_results, token: None });
+    let list = (proptest::option::of(1i64..3)).prop_map(|max_results| Op::List {
+        stream: NameRef::Slot(0),
+        max_results,
+        token: None,
+    });
     match area {
         Area::Routing => prop_oneof![6 => put(), 3 => batch(), 1 => drain(), 1 => list].boxed(),
         Area::Sequencing => prop_oneof![6 => put(), 3 => batch(), 2 => drain()].boxed(),
@@ -456,6 +667,8 @@ pub fn op_strategy(area: Area) -> BoxedStrategy<Op> {
 
 /// A generated case: the initial shard count and the operations.
 pub fn case_strategy(area: Area, max_ops: usize) -> impl Strategy<Value = (i64, Vec<Op>)> {
-    (1i64..=3, proptest::collection::vec(op_strategy(area), 1..=max_ops))
+    (
+        1i64..=3,
+        proptest::collection::vec(op_strategy(area), 1..=max_ops),
+    )
 }
-

@@ -45,7 +45,12 @@ pub fn render_steps(steps: &[Step]) -> Vec<String> {
     steps
         .iter()
         .map(|s| match &s.action {
-            Action::Call(req, out) => format!("#{:<3} {}\n       -> {}", s.number, request(req), outcome(out)),
+            Action::Call(req, out) => format!(
+                "#{:<3} {}\n       -> {}",
+                s.number,
+                request(req),
+                outcome(out)
+            ),
             Action::AdvanceClock(ms) => format!("#{:<3} (clock advances {ms} ms)", s.number),
         })
         .collect()
@@ -62,7 +67,11 @@ fn text(s: &str) -> String {
 
 fn bytes(b: &[u8]) -> String {
     let head = String::from_utf8_lossy(&b[..b.len().min(24)]).into_owned();
-    if b.len() > 24 { format!("{head:?}…({} bytes)", b.len()) } else { format!("{head:?}") }
+    if b.len() > 24 {
+        format!("{head:?}…({} bytes)", b.len())
+    } else {
+        format!("{head:?}")
+    }
 }
 
 fn opt(o: &Option<String>) -> String {
@@ -72,34 +81,87 @@ fn opt(o: &Option<String>) -> String {
 /// One request, compactly.
 pub fn request(r: &Request) -> String {
     match r {
-        Request::CreateStream(c) => format!("CreateStream {} shards={}", text(&c.stream_name), c.shard_count),
+        Request::CreateStream(c) => format!(
+            "CreateStream {} shards={}",
+            text(&c.stream_name),
+            c.shard_count
+        ),
         Request::DeleteStream(d) => format!("DeleteStream {}", text(&d.stream_name)),
-        Request::DescribeStreamSummary(d) => format!("DescribeStreamSummary {}", text(&d.stream_name)),
+        Request::DescribeStreamSummary(d) => {
+            format!("DescribeStreamSummary {}", text(&d.stream_name))
+        }
         Request::ListShards(l) => format!(
             "ListShards stream={} token={} after={} max={:?}",
-            opt(&l.stream_name), opt(&l.next_token), opt(&l.exclusive_start_shard_id), l.max_results
+            opt(&l.stream_name),
+            opt(&l.next_token),
+            opt(&l.exclusive_start_shard_id),
+            l.max_results
         ),
         Request::PutRecord(p) => format!(
             "PutRecord {} key={} data={} ehk={} ordering={}",
-            text(&p.stream_name), text(&p.partition_key), bytes(&p.data), opt(&p.explicit_hash_key), opt(&p.sequence_number_for_ordering)
+            text(&p.stream_name),
+            text(&p.partition_key),
+            bytes(&p.data),
+            opt(&p.explicit_hash_key),
+            opt(&p.sequence_number_for_ordering)
         ),
         Request::PutRecords(p) => {
-            let mut s = format!("PutRecords {} ({} entries)", text(&p.stream_name), p.records.len());
+            let mut s = format!(
+                "PutRecords {} ({} entries)",
+                text(&p.stream_name),
+                p.records.len()
+            );
             for (i, e) in p.records.iter().enumerate().take(8) {
-                let _ = write!(s, "\n         [{i}] key={} data={} ehk={}", text(&e.partition_key), bytes(&e.data), opt(&e.explicit_hash_key));
+                let _ = write!(
+                    s,
+                    "\n         [{i}] key={} data={} ehk={}",
+                    text(&e.partition_key),
+                    bytes(&e.data),
+                    opt(&e.explicit_hash_key)
+                );
             }
             s
         }
         Request::GetShardIterator(g) => format!(
             "GetShardIterator {} {} {} seq={} ts={:?}",
-            text(&g.stream_name), text(&g.shard_id), g.shard_iterator_type, opt(&g.starting_sequence_number), g.timestamp_ms
+            text(&g.stream_name),
+            text(&g.shard_id),
+            g.shard_iterator_type,
+            opt(&g.starting_sequence_number),
+            g.timestamp_ms
         ),
-        Request::GetRecords(g) => format!("GetRecords iterator={} limit={:?}", text(&g.shard_iterator), g.limit),
-        Request::SplitShard(s) => format!("SplitShard {} {} at {}", text(&s.stream_name), s.shard_to_split, s.new_starting_hash_key),
-        Request::MergeShards(m) => format!("MergeShards {} {} + {}", text(&m.stream_name), m.shard_to_merge, m.adjacent_shard_to_merge),
-        Request::UpdateShardCount(u) => format!("UpdateShardCount {} target={}", text(&u.stream_name), u.target_shard_count),
-        Request::IncreaseStreamRetentionPeriod(r) => format!("IncreaseStreamRetentionPeriod {} {} h", text(&r.stream_name), r.retention_period_hours),
-        Request::DecreaseStreamRetentionPeriod(r) => format!("DecreaseStreamRetentionPeriod {} {} h", text(&r.stream_name), r.retention_period_hours),
+        Request::GetRecords(g) => format!(
+            "GetRecords iterator={} limit={:?}",
+            text(&g.shard_iterator),
+            g.limit
+        ),
+        Request::SplitShard(s) => format!(
+            "SplitShard {} {} at {}",
+            text(&s.stream_name),
+            s.shard_to_split,
+            s.new_starting_hash_key
+        ),
+        Request::MergeShards(m) => format!(
+            "MergeShards {} {} + {}",
+            text(&m.stream_name),
+            m.shard_to_merge,
+            m.adjacent_shard_to_merge
+        ),
+        Request::UpdateShardCount(u) => format!(
+            "UpdateShardCount {} target={}",
+            text(&u.stream_name),
+            u.target_shard_count
+        ),
+        Request::IncreaseStreamRetentionPeriod(r) => format!(
+            "IncreaseStreamRetentionPeriod {} {} h",
+            text(&r.stream_name),
+            r.retention_period_hours
+        ),
+        Request::DecreaseStreamRetentionPeriod(r) => format!(
+            "DecreaseStreamRetentionPeriod {} {} h",
+            text(&r.stream_name),
+            r.retention_period_hours
+        ),
     }
 }
 
@@ -108,9 +170,18 @@ pub fn outcome(o: &Outcome) -> String {
     match o {
         Err(e) => format!("{}: {}", e.kind, e.message),
         Ok(Reply::Done) => "ok".into(),
-        Ok(Reply::Summary(s)) => format!("{} retention={}h open_shards={}", s.status.name(), s.retention_period_hours, s.open_shard_count),
+        Ok(Reply::Summary(s)) => format!(
+            "{} retention={}h open_shards={}",
+            s.status.name(),
+            s.retention_period_hours,
+            s.open_shard_count
+        ),
         Ok(Reply::Shards(l)) => {
-            let mut s = format!("{} shards, next_token={}", l.shards.len(), opt(&l.next_token));
+            let mut s = format!(
+                "{} shards, next_token={}",
+                l.shards.len(),
+                opt(&l.next_token)
+            );
             for d in &l.shards {
                 let _ = write!(
                     s,
@@ -121,7 +192,8 @@ pub fn outcome(o: &Outcome) -> String {
                     d.parent_shard_id.map(|p| p.to_string()),
                     d.adjacent_parent_shard_id.map(|p| p.to_string()),
                     d.starting_sequence_number,
-                    d.ending_sequence_number.map_or_else(|| "-".into(), |e| e.to_string())
+                    d.ending_sequence_number
+                        .map_or_else(|| "-".into(), |e| e.to_string())
                 );
             }
             s
@@ -131,8 +203,16 @@ pub fn outcome(o: &Outcome) -> String {
             let mut s = format!("failed={}", b.failed_record_count);
             for (i, r) in b.records.iter().enumerate().take(8) {
                 match r {
-                    Ok(p) => { let _ = write!(s, "\n         [{i}] {} seq={}", p.shard_id, p.sequence_number); }
-                    Err(e) => { let _ = write!(s, "\n         [{i}] {}", e.kind); }
+                    Ok(p) => {
+                        let _ = write!(
+                            s,
+                            "\n         [{i}] {} seq={}",
+                            p.shard_id, p.sequence_number
+                        );
+                    }
+                    Err(e) => {
+                        let _ = write!(s, "\n         [{i}] {}", e.kind);
+                    }
                 }
             }
             s
@@ -144,14 +224,26 @@ pub fn outcome(o: &Outcome) -> String {
                 r.records.len(),
                 opt(&r.next_shard_iterator),
                 r.millis_behind_latest,
-                r.child_shards.iter().map(|c| c.shard_id.to_string()).collect::<Vec<_>>()
+                r.child_shards
+                    .iter()
+                    .map(|c| c.shard_id.to_string())
+                    .collect::<Vec<_>>()
             );
             for rec in r.records.iter().take(8) {
-                let _ = write!(s, "\n         seq={} key={} data={}", rec.sequence_number, text(&rec.partition_key), bytes(&rec.data));
+                let _ = write!(
+                    s,
+                    "\n         seq={} key={} data={}",
+                    rec.sequence_number,
+                    text(&rec.partition_key),
+                    bytes(&rec.data)
+                );
             }
             s
         }
-        Ok(Reply::ShardCount(c)) => format!("current={} target={}", c.current_shard_count, c.target_shard_count),
+        Ok(Reply::ShardCount(c)) => format!(
+            "current={} target={}",
+            c.current_shard_count, c.target_shard_count
+        ),
     }
 }
 

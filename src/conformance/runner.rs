@@ -1,18 +1,18 @@
 //! Drives cases through proptest: generation, shrinking to a minimal counterexample, and
 //! persistence of failing seeds as regressions.
 
+use super::Area;
 use super::exec::{CaseRun, Executor, Stop};
+use super::expectations::Expectations;
 use super::ops::{Op, case_strategy};
 use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, render_steps};
-use super::expectations::Expectations;
-use super::Area;
 use crate::model::ModelConfig;
 use crate::service::StreamService;
 use proptest::test_runner::{
     Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
 };
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Makes the implementation a case runs against: a fresh one per case for in-process
@@ -68,7 +68,12 @@ fn rng_for(seed: u64, area: Area) -> TestRng {
 /// Runs one area against the implementations `factory` makes; `on_case` is called after each
 /// executed case (for progress bars). Violations recorded in `cfg.expectations` are reported
 /// as divergences and the run goes on looking for new ones.
-pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(dyn Fn() + Sync)) -> AreaReport {
+pub fn run_area(
+    factory: &Factory<'_>,
+    area: Area,
+    cfg: &RunConfig,
+    on_case: &(dyn Fn() + Sync),
+) -> AreaReport {
     let start = Instant::now();
     let probe = factory();
     let caps = probe.capabilities();
@@ -85,14 +90,16 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
         seconds: 0.0,
     };
     if let Some(missing) = area.missing_capability(&caps) {
-        report.status = AreaStatus::Unsupported { reason: missing.into() };
+        report.status = AreaStatus::Unsupported {
+            reason: missing.into(),
+        };
         return report;
     }
     let cases = AtomicU64::new(0);
     let ops = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
     let indeterminate = Mutex::new((0u64, None::<String>));
-    let seen: Mutex<Vec<(String, i64, Vec<Op>, u64)>> = Mutex::new(Vec::new());
+    let seen: Mutex<Vec<SeenDivergence>> = Mutex::new(Vec::new());
     let execute = |shards: i64, list: &[Op]| -> CaseRun {
         let n = cases.fetch_add(1, Ordering::Relaxed);
         let service = factory();
@@ -108,48 +115,64 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
         max_shrink_iters: 4096,
         max_shrink_time: cfg.max_shrink_ms,
         max_global_rejects: cfg.cases.saturating_mul(16).max(256),
-        failure_persistence: cfg
-            .regressions
-            .as_ref()
-            .map(|p| Box::new(FileFailurePersistence::Direct(Box::leak(p.clone().into_boxed_str()))) as _),
+        failure_persistence: cfg.regressions.as_ref().map(|p| {
+            Box::new(FileFailurePersistence::Direct(Box::leak(
+                p.clone().into_boxed_str(),
+            ))) as _
+        }),
         ..Config::default()
     };
     let mut runner = TestRunner::new_with_rng(config, rng_for(cfg.seed, area));
-    let result = runner.run(&case_strategy(area, cfg.max_ops), |(shards, list)| match execute(shards, &list).stop {
-        None => Ok(()),
-        Some(Stop::Violation(v)) => match cfg.expectations.find(area, &v) {
-            None => Err(TestCaseError::fail(v.to_string())),
-            Some(known) => {
-                let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                match seen.iter_mut().find(|(id, ..)| *id == known.id) {
-                    Some(entry) => entry.3 += 1,
-                    None => seen.push((known.id.clone(), shards, list.clone(), 1)),
+    let result = runner.run(
+        &case_strategy(area, cfg.max_ops),
+        |(shards, list)| match execute(shards, &list).stop {
+            None => Ok(()),
+            Some(Stop::Violation(v)) => match cfg.expectations.find(area, &v) {
+                None => Err(TestCaseError::fail(v.to_string())),
+                Some(known) => {
+                    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                    match seen.iter_mut().find(|(id, ..)| *id == known.id) {
+                        Some(entry) => entry.3 += 1,
+                        None => seen.push((known.id.clone(), shards, list.clone(), 1)),
+                    }
+                    // Recorded: count it, keep the case as admitted and keep looking for new ones.
+                    Ok(())
                 }
-                // Recorded: count it, keep the case as admitted and keep looking for new ones.
-                Ok(())
+            },
+            Some(Stop::Indeterminate(why)) => {
+                let mut slot = indeterminate.lock().unwrap_or_else(|p| p.into_inner());
+                slot.0 += 1;
+                slot.1.get_or_insert(why.clone());
+                Err(TestCaseError::reject(why))
             }
         },
-        Some(Stop::Indeterminate(why)) => {
-            let mut slot = indeterminate.lock().unwrap_or_else(|p| p.into_inner());
-            slot.0 += 1;
-            slot.1.get_or_insert(why.clone());
-            Err(TestCaseError::reject(why))
-        }
-    });
-    let deadline = || Instant::now() + std::time::Duration::from_millis(u64::from(cfg.max_shrink_ms));
+    );
+    let deadline =
+        || Instant::now() + std::time::Duration::from_millis(u64::from(cfg.max_shrink_ms));
     let counterexample = |violation, run: &CaseRun| Counterexample {
         area,
         implementation: implementation.clone(),
         seed: cfg.seed,
         violation,
         steps: render_steps(&run.steps),
-        replay: format!("{} --areas {} --seed {} --cases {}", cfg.replay_command, area.name(), cfg.seed, cfg.cases),
+        replay: format!(
+            "{} --areas {} --seed {} --cases {}",
+            cfg.replay_command,
+            area.name(),
+            cfg.seed,
+            cfg.cases
+        ),
     };
-    let (indeterminate_count, indeterminate_why) = indeterminate.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (indeterminate_count, indeterminate_why) = indeterminate
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner());
     report.status = match result {
         Ok(()) => AreaStatus::Passed,
         Err(TestError::Abort(why)) => AreaStatus::Indeterminate {
-            reason: format!("{why} (last: {})", indeterminate_why.clone().unwrap_or_default()),
+            reason: format!(
+                "{why} (last: {})",
+                indeterminate_why.clone().unwrap_or_default()
+            ),
         },
         Err(TestError::Fail(_, (shards, list))) => {
             let fails = |run: &CaseRun| match &run.stop {
@@ -167,15 +190,24 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
             }
         }
     };
-    if matches!(report.status, AreaStatus::Passed) && indeterminate_count > 0 && indeterminate_count >= totals(&cases) / 2 {
-        report.status = AreaStatus::Indeterminate { reason: indeterminate_why.unwrap_or_default() };
+    if matches!(report.status, AreaStatus::Passed)
+        && indeterminate_count > 0
+        && indeterminate_count >= totals(&cases) / 2
+    {
+        report.status = AreaStatus::Indeterminate {
+            reason: indeterminate_why.unwrap_or_default(),
+        };
     }
     for (id, shards, list, count) in seen.into_inner().unwrap_or_else(|p| p.into_inner()) {
         let same = |run: &CaseRun| matches!(&run.stop, Some(Stop::Violation(v)) if cfg.expectations.find(area, v).is_some_and(|k| k.id == id));
         let list = minimize(&execute, shards, list, &same, deadline());
         let run = execute(shards, &list);
         if let Some(Stop::Violation(v)) = run.stop.clone() {
-            report.divergences.push(Divergence { id, counterexample: counterexample(v, &run), cases: count });
+            report.divergences.push(Divergence {
+                id,
+                counterexample: counterexample(v, &run),
+                cases: count,
+            });
         }
     }
     report.cases = totals(&cases);
@@ -185,6 +217,9 @@ pub fn run_area(factory: &Factory<'_>, area: Area, cfg: &RunConfig, on_case: &(d
     report.seconds = start.elapsed().as_secs_f64();
     report
 }
+
+/// A recorded divergence seen in a run: its id, the first case showing it, and how often.
+type SeenDivergence = (String, i64, Vec<Op>, u64);
 
 fn totals(c: &AtomicU64) -> u64 {
     c.load(Ordering::Relaxed)

@@ -100,7 +100,9 @@ pub struct MemoryStream {
 
 impl std::fmt::Debug for MemoryStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStream").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("MemoryStream")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 

@@ -34,9 +34,9 @@ fn new_shard(
 ) -> Result<Arc<Shard>, KinesisError> {
     let parent_seqs: Vec<_> = parents.iter().map(|p| p.log.sequencer()).collect();
     let refs: Vec<_> = parent_seqs.iter().collect();
-    let mut seq = sequencer
-        .open_shard(now_ms / 1000, &refs)
-        .ok_or_else(|| KinesisError::limit_exceeded("the stream's shard index space is exhausted"))?;
+    let mut seq = sequencer.open_shard(now_ms / 1000, &refs).ok_or_else(|| {
+        KinesisError::limit_exceeded("the stream's shard index space is exhausted")
+    })?;
     if faults.children_numbered_below_parents && !parents.is_empty() {
         seq = crate::sequencer::ShardSequencer::new(seq.format(), 0, seq.shard_index());
     }
@@ -62,12 +62,19 @@ impl MemoryStream {
     pub(super) fn create_stream_impl(&self, req: &CreateStreamRequest) -> Result<(), KinesisError> {
         StreamName::parse(&req.stream_name)?;
         if req.shard_count < 1 {
-            return Err(KinesisError::validation(req.shard_count, "shardCount", "Member must have value greater than or equal to 1"));
+            return Err(KinesisError::validation(
+                req.shard_count,
+                "shardCount",
+                "Member must have value greater than or equal to 1",
+            ));
         }
         let mut next_incarnation = self.catalog.lock();
         let current = self.streams.load();
         if current.contains_key(&req.stream_name) {
-            return Err(KinesisError::in_use(format!("Stream {} under account {ACCOUNT_ID} already exists.", req.stream_name)));
+            return Err(KinesisError::in_use(format!(
+                "Stream {} under account {ACCOUNT_ID} already exists.",
+                req.stream_name
+            )));
         }
         let open = self.open_shard_total();
         if open as i64 + req.shard_count > i64::from(self.config.shard_quota) {
@@ -83,7 +90,10 @@ impl MemoryStream {
             name: req.stream_name.clone(),
             incarnation: *next_incarnation,
             topology: ArcSwap::from_pointee(Topology::new(shards)),
-            admin: Mutex::new(Admin { sequencer, scaling_calls_ms: Vec::new() }),
+            admin: Mutex::new(Admin {
+                sequencer,
+                scaling_calls_ms: Vec::new(),
+            }),
             retention_hours: AtomicU64::new(24),
             trim_floor_ms: AtomicU64::new(0),
             ignore_retention: self.config.faults.ignore_retention,
@@ -116,18 +126,36 @@ impl MemoryStream {
         })
     }
 
-    pub(super) fn list_shards_impl(&self, req: &ListShardsRequest) -> Result<ListShardsResponse, KinesisError> {
+    pub(super) fn list_shards_impl(
+        &self,
+        req: &ListShardsRequest,
+    ) -> Result<ListShardsResponse, KinesisError> {
         let page = match req.max_results {
             None => LIST_SHARDS_PAGE,
             Some(m) if (1..=10_000).contains(&m) => (m as usize).min(LIST_SHARDS_PAGE),
-            Some(m) => return Err(KinesisError::validation(m, "maxResults", "Member must have value between 1 and 10000")),
+            Some(m) => {
+                return Err(KinesisError::validation(
+                    m,
+                    "maxResults",
+                    "Member must have value between 1 and 10000",
+                ));
+            }
         };
         let (stream, after) = match (&req.stream_name, &req.next_token) {
-            (Some(_), Some(_)) => return Err(KinesisError::invalid_argument("NextToken and StreamName cannot be provided together.")),
-            (None, None) => return Err(KinesisError::invalid_argument("Either NextToken or StreamName should be provided.")),
+            (Some(_), Some(_)) => {
+                return Err(KinesisError::invalid_argument(
+                    "NextToken and StreamName cannot be provided together.",
+                ));
+            }
+            (None, None) => {
+                return Err(KinesisError::invalid_argument(
+                    "Either NextToken or StreamName should be provided.",
+                ));
+            }
             (None, Some(token)) => {
-                let t = ListToken::decode(self.secret, token)
-                    .ok_or_else(|| KinesisError::invalid_argument(format!("Invalid NextToken {token}.")))?;
+                let t = ListToken::decode(self.secret, token).ok_or_else(|| {
+                    KinesisError::invalid_argument(format!("Invalid NextToken {token}."))
+                })?;
                 let stream = self
                     .streams
                     .load()
@@ -182,9 +210,16 @@ impl MemoryStream {
     }
 
     /// Resolves an open shard of `stream` named by a resharding request.
-    fn open_shard(stream: &StreamHandle, topology: &Topology, raw: &str, field: &str) -> Result<Arc<Shard>, KinesisError> {
+    fn open_shard(
+        stream: &StreamHandle,
+        topology: &Topology,
+        raw: &str,
+        field: &str,
+    ) -> Result<Arc<Shard>, KinesisError> {
         let id = ShardId::parse(raw, field, &stream.name)?;
-        let shard = topology.shard(id).ok_or_else(|| shard_not_found(&stream.name, id))?;
+        let shard = topology
+            .shard(id)
+            .ok_or_else(|| shard_not_found(&stream.name, id))?;
         if !shard.is_open() {
             return Err(KinesisError::invalid_argument(format!(
                 "Shard {id} in stream {} under account {ACCOUNT_ID} is not open",
@@ -197,7 +232,14 @@ impl MemoryStream {
     /// Closes `parents` and publishes `children` in one new snapshot. The parents' logs are
     /// closed before the snapshot is swapped, so a put racing the reshard either lands before
     /// the close or is re-routed to a child.
-    fn replace(&self, stream: &StreamHandle, topology: &Topology, parents: &[&Arc<Shard>], children: Vec<Arc<Shard>>, now: u64) {
+    fn replace(
+        &self,
+        stream: &StreamHandle,
+        topology: &Topology,
+        parents: &[&Arc<Shard>],
+        children: Vec<Arc<Shard>>,
+        now: u64,
+    ) {
         for p in parents {
             p.log.close(now);
             if self.config.faults.lose_parent_records_on_reshard {
@@ -210,20 +252,59 @@ impl MemoryStream {
         stream.topology.store(Arc::new(Topology::new(shards)));
     }
 
-    fn split(&self, stream: &StreamHandle, admin: &mut Admin, shard: &Arc<Shard>, k: u128) -> Result<(), KinesisError> {
+    fn split(
+        &self,
+        stream: &StreamHandle,
+        admin: &mut Admin,
+        shard: &Arc<Shard>,
+        k: u128,
+    ) -> Result<(), KinesisError> {
         let now = self.clock.now_ms();
         let topology = stream.topology.load();
-        let lower = new_shard(&mut admin.sequencer, now, HashKeyRange { start: shard.range.start, end: k - 1 }, &[shard], self.config.faults)?;
-        let upper = new_shard(&mut admin.sequencer, now, HashKeyRange { start: k, end: shard.range.end }, &[shard], self.config.faults)?;
+        let lower = new_shard(
+            &mut admin.sequencer,
+            now,
+            HashKeyRange {
+                start: shard.range.start,
+                end: k - 1,
+            },
+            &[shard],
+            self.config.faults,
+        )?;
+        let upper = new_shard(
+            &mut admin.sequencer,
+            now,
+            HashKeyRange {
+                start: k,
+                end: shard.range.end,
+            },
+            &[shard],
+            self.config.faults,
+        )?;
         self.replace(stream, &topology, &[shard], vec![lower, upper], now);
         Ok(())
     }
 
-    fn merge(&self, stream: &StreamHandle, admin: &mut Admin, a: &Arc<Shard>, b: &Arc<Shard>) -> Result<(), KinesisError> {
+    fn merge(
+        &self,
+        stream: &StreamHandle,
+        admin: &mut Admin,
+        a: &Arc<Shard>,
+        b: &Arc<Shard>,
+    ) -> Result<(), KinesisError> {
         let now = self.clock.now_ms();
         let topology = stream.topology.load();
-        let range = HashKeyRange { start: a.range.start.min(b.range.start), end: a.range.end.max(b.range.end) };
-        let child = new_shard(&mut admin.sequencer, now, range, &[a, b], self.config.faults)?;
+        let range = HashKeyRange {
+            start: a.range.start.min(b.range.start),
+            end: a.range.end.max(b.range.end),
+        };
+        let child = new_shard(
+            &mut admin.sequencer,
+            now,
+            range,
+            &[a, b],
+            self.config.faults,
+        )?;
         self.replace(stream, &topology, &[a, b], vec![child], now);
         Ok(())
     }
@@ -256,9 +337,15 @@ impl MemoryStream {
         let mut admin = stream.admin.lock();
         let topology = stream.topology.load();
         let a = Self::open_shard(&stream, &topology, &req.shard_to_merge, "shardToMerge")?;
-        let b = Self::open_shard(&stream, &topology, &req.adjacent_shard_to_merge, "adjacentShardToMerge")?;
+        let b = Self::open_shard(
+            &stream,
+            &topology,
+            &req.adjacent_shard_to_merge,
+            "adjacentShardToMerge",
+        )?;
         let adjacent = a.id != b.id
-            && (a.range.end.checked_add(1) == Some(b.range.start) || b.range.end.checked_add(1) == Some(a.range.start));
+            && (a.range.end.checked_add(1) == Some(b.range.start)
+                || b.range.end.checked_add(1) == Some(a.range.start));
         if !adjacent {
             return Err(KinesisError::invalid_argument(format!(
                 "Shards {} and {} in stream {} under account {ACCOUNT_ID} are not an adjacent pair of shards eligible for merging",
@@ -268,11 +355,18 @@ impl MemoryStream {
         self.merge(&stream, &mut admin, &a, &b)
     }
 
-    pub(super) fn update_shard_count_impl(&self, req: &UpdateShardCountRequest) -> Result<UpdateShardCountResponse, KinesisError> {
+    pub(super) fn update_shard_count_impl(
+        &self,
+        req: &UpdateShardCountRequest,
+    ) -> Result<UpdateShardCountResponse, KinesisError> {
         StreamName::parse(&req.stream_name)?;
         let t = req.target_shard_count;
         if t < 1 {
-            return Err(KinesisError::validation(t, "targetShardCount", "Member must have value greater than or equal to 1"));
+            return Err(KinesisError::validation(
+                t,
+                "targetShardCount",
+                "Member must have value greater than or equal to 1",
+            ));
         }
         let stream = self.stream(&req.stream_name)?;
         let mut admin = stream.admin.lock();
@@ -298,19 +392,37 @@ impl MemoryStream {
             return Err(self.quota_error(total));
         }
         admin.scaling_calls_ms.push(now);
-        let open_ranges: Vec<(ShardId, HashKeyRange)> = topology.open.iter().map(|s| (s.id, s.range)).collect();
+        let open_ranges: Vec<(ShardId, HashKeyRange)> =
+            topology.open.iter().map(|s| (s.id, s.range)).collect();
         for step in uniform_scaling(&open_ranges, t as u32, admin.sequencer.next_index()) {
             let current = stream.topology.load();
-            let find = |id: ShardId| current.shard(id).cloned().ok_or_else(|| KinesisError::internal("planned shard missing"));
+            let find = |id: ShardId| {
+                current
+                    .shard(id)
+                    .cloned()
+                    .ok_or_else(|| KinesisError::internal("planned shard missing"))
+            };
             match step {
-                ReshardStep::Split { shard, new_starting_hash_key } => self.split(&stream, &mut admin, &find(shard)?, new_starting_hash_key)?,
-                ReshardStep::Merge { shard, adjacent } => self.merge(&stream, &mut admin, &find(shard)?, &find(adjacent)?)?,
+                ReshardStep::Split {
+                    shard,
+                    new_starting_hash_key,
+                } => self.split(&stream, &mut admin, &find(shard)?, new_starting_hash_key)?,
+                ReshardStep::Merge { shard, adjacent } => {
+                    self.merge(&stream, &mut admin, &find(shard)?, &find(adjacent)?)?
+                }
             }
         }
-        Ok(UpdateShardCountResponse { current_shard_count: open as u32, target_shard_count: t as u32 })
+        Ok(UpdateShardCountResponse {
+            current_shard_count: open as u32,
+            target_shard_count: t as u32,
+        })
     }
 
-    pub(super) fn change_retention_impl(&self, req: &RetentionRequest, increase: bool) -> Result<(), KinesisError> {
+    pub(super) fn change_retention_impl(
+        &self,
+        req: &RetentionRequest,
+        increase: bool,
+    ) -> Result<(), KinesisError> {
         let stream = self.stream(&req.stream_name)?;
         let hours = req.retention_period_hours;
         if hours < *RETENTION_HOURS.start() {
@@ -339,8 +451,12 @@ impl MemoryStream {
         }
         // Whatever has expired stays expired: an increase never resurrects records.
         let now = self.clock.now_ms();
-        stream.trim_floor_ms.store(stream.trim_horizon_ms(now), Ordering::Release);
-        stream.retention_hours.store(hours as u64, Ordering::Release);
+        stream
+            .trim_floor_ms
+            .store(stream.trim_horizon_ms(now), Ordering::Release);
+        stream
+            .retention_hours
+            .store(hours as u64, Ordering::Release);
         Ok(())
     }
 }
@@ -382,7 +498,10 @@ impl crate::service::StreamService for MemoryStream {
     fn merge_shards(&self, req: &MergeShardsRequest) -> Result<(), KinesisError> {
         self.merge_shards_impl(req)
     }
-    fn update_shard_count(&self, req: &UpdateShardCountRequest) -> Result<UpdateShardCountResponse, KinesisError> {
+    fn update_shard_count(
+        &self,
+        req: &UpdateShardCountRequest,
+    ) -> Result<UpdateShardCountResponse, KinesisError> {
         self.update_shard_count_impl(req)
     }
     fn increase_stream_retention_period(&self, req: &RetentionRequest) -> Result<(), KinesisError> {
@@ -397,7 +516,10 @@ impl crate::service::StreamService for MemoryStream {
                 c.advance(ms);
                 Ok(())
             }
-            None => Err(KinesisError::new(crate::types::ErrorKind::Other, "this service reads the system clock")),
+            None => Err(KinesisError::new(
+                crate::types::ErrorKind::Other,
+                "this service reads the system clock",
+            )),
         }
     }
     fn now_ms(&self) -> u64 {

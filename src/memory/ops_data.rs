@@ -23,7 +23,9 @@ struct Routed {
 }
 
 impl MemoryStream {
-    fn resolve_keys(entries: Vec<(PartitionKey, Option<&str>, Bytes)>) -> Result<Vec<Routed>, KinesisError> {
+    fn resolve_keys(
+        entries: Vec<(PartitionKey, Option<&str>, Bytes)>,
+    ) -> Result<Vec<Routed>, KinesisError> {
         entries
             .into_iter()
             .map(|(pk, ehk, data)| {
@@ -31,7 +33,13 @@ impl MemoryStream {
                     Some(raw) => HashKey::parse_explicit(raw, "explicitHashKey")?,
                     None => pk.hash_key(),
                 };
-                Ok(Routed { key, record: NewRecord { partition_key: pk.shared(), data } })
+                Ok(Routed {
+                    key,
+                    record: NewRecord {
+                        partition_key: pk.shared(),
+                        data,
+                    },
+                })
             })
             .collect()
     }
@@ -47,15 +55,35 @@ impl MemoryStream {
         for _ in 0..MAX_ROUTING_ATTEMPTS {
             let topology = stream.topology.load();
             let stale = self.config.faults.writes_on_closed_shards;
-            let shard = if stale { topology.shards.iter().find(|s| s.range.contains(routed.key)) } else { topology.route(routed.key) };
+            let shard = if stale {
+                topology
+                    .shards
+                    .iter()
+                    .find(|s| s.range.contains(routed.key))
+            } else {
+                topology.route(routed.key)
+            };
             let Some(shard) = shard else {
-                return Err(KinesisError::internal(format!("no open shard owns hash key {}", routed.key)));
+                return Err(KinesisError::internal(format!(
+                    "no open shard owns hash key {}",
+                    routed.key
+                )));
             };
             let mut seq = None;
-            match shard.log.append(&*self.clock, self.config.faults, snfo, [routed.record.clone()], |s| seq = Some(s)) {
+            match shard.log.append(
+                &*self.clock,
+                self.config.faults,
+                snfo,
+                [routed.record.clone()],
+                |s| seq = Some(s),
+            ) {
                 Ok(()) => {
-                    let sequence_number = seq.ok_or_else(|| KinesisError::internal("append assigned no number"))?;
-                    return Ok(PutRecordResponse { shard_id: shard.id, sequence_number });
+                    let sequence_number =
+                        seq.ok_or_else(|| KinesisError::internal("append assigned no number"))?;
+                    return Ok(PutRecordResponse {
+                        shard_id: shard.id,
+                        sequence_number,
+                    });
                 }
                 Err(AppendError::Closed) => std::thread::yield_now(),
                 Err(AppendError::Sequencer(SequencerError::UndecodableOrderingNumber(n))) => {
@@ -65,14 +93,21 @@ impl MemoryStream {
                     )));
                 }
                 Err(AppendError::Sequencer(SequencerError::Exhausted)) => {
-                    return Err(KinesisError::internal("the shard's sequence counter is exhausted"));
+                    return Err(KinesisError::internal(
+                        "the shard's sequence counter is exhausted",
+                    ));
                 }
             }
         }
-        Err(KinesisError::internal("the shard map kept changing during the put"))
+        Err(KinesisError::internal(
+            "the shard map kept changing during the put",
+        ))
     }
 
-    pub(super) fn put_record_impl(&self, req: &PutRecordRequest) -> Result<PutRecordResponse, KinesisError> {
+    pub(super) fn put_record_impl(
+        &self,
+        req: &PutRecordRequest,
+    ) -> Result<PutRecordResponse, KinesisError> {
         StreamName::parse(&req.stream_name)?;
         let ehk = req.explicit_hash_key.as_deref();
         let key = validate::record_shape(&req.partition_key, req.data.len(), ehk, "")?;
@@ -82,18 +117,28 @@ impl MemoryStream {
         };
         let streams = self.streams.load();
         let stream = Self::borrow_stream(&streams, &req.stream_name)?;
-        let routed = Self::resolve_keys(vec![(key, ehk, req.data.clone())])?.pop().ok_or_else(|| KinesisError::internal("no entry"))?;
+        let routed = Self::resolve_keys(vec![(key, ehk, req.data.clone())])?
+            .pop()
+            .ok_or_else(|| KinesisError::internal("no entry"))?;
         self.append_routed(stream, routed, snfo.as_ref())
     }
 
-    pub(super) fn put_records_impl(&self, req: &PutRecordsRequest) -> Result<PutRecordsResponse, KinesisError> {
+    pub(super) fn put_records_impl(
+        &self,
+        req: &PutRecordsRequest,
+    ) -> Result<PutRecordsResponse, KinesisError> {
         StreamName::parse(&req.stream_name)?;
         validate::batch_size(req.records.len())?;
         let mut entries = Vec::with_capacity(req.records.len());
         let mut total = 0usize;
         for (i, r) in req.records.iter().enumerate() {
             let path = format!("records.{}.member.", i + 1);
-            let key = validate::record_shape(&r.partition_key, r.data.len(), r.explicit_hash_key.as_deref(), &path)?;
+            let key = validate::record_shape(
+                &r.partition_key,
+                r.data.len(),
+                r.explicit_hash_key.as_deref(),
+                &path,
+            )?;
             total += r.data.len() + r.partition_key.len();
             entries.push((key, r.explicit_hash_key.as_deref(), r.data.clone()));
         }
@@ -109,10 +154,16 @@ impl MemoryStream {
         for r in routed {
             records.push(Ok(self.append_routed(stream, r, None)?));
         }
-        Ok(PutRecordsResponse { failed_record_count: 0, records })
+        Ok(PutRecordsResponse {
+            failed_record_count: 0,
+            records,
+        })
     }
 
-    pub(super) fn get_shard_iterator_impl(&self, req: &GetShardIteratorRequest) -> Result<String, KinesisError> {
+    pub(super) fn get_shard_iterator_impl(
+        &self,
+        req: &GetShardIteratorRequest,
+    ) -> Result<String, KinesisError> {
         StreamName::parse(&req.stream_name)?;
         let id = ShardId::parse(&req.shard_id, "shardId", &req.stream_name);
         if let Err(e) = &id {
@@ -128,7 +179,11 @@ impl MemoryStream {
         if kind.needs_sequence_number() != starting.is_some() {
             return Err(KinesisError::invalid_argument(format!(
                 "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {}.",
-                if starting.is_some() { "also a StartingSequenceNumber" } else { "no StartingSequenceNumber" }
+                if starting.is_some() {
+                    "also a StartingSequenceNumber"
+                } else {
+                    "no StartingSequenceNumber"
+                }
             )));
         }
         let now = self.clock.now_ms();
@@ -155,12 +210,19 @@ impl MemoryStream {
             .filter(|s| !is_expired(s, stream.trim_horizon_ms(now)))
             .ok_or_else(|| shard_not_found(&stream.name, id))?;
         let from = match (kind, starting) {
-            (ShardIteratorType::AT_SEQUENCE_NUMBER, Some(n)) | (ShardIteratorType::AFTER_SEQUENCE_NUMBER, Some(n)) => {
+            (ShardIteratorType::AT_SEQUENCE_NUMBER, Some(n))
+            | (ShardIteratorType::AFTER_SEQUENCE_NUMBER, Some(n)) => {
                 self.check_owned(&stream, shard, &n)?;
-                if kind == ShardIteratorType::AT_SEQUENCE_NUMBER { n } else { n.successor() }
+                if kind == ShardIteratorType::AT_SEQUENCE_NUMBER {
+                    n
+                } else {
+                    n.successor()
+                }
             }
             (ShardIteratorType::LATEST, _) => shard.log.latest_position(),
-            (ShardIteratorType::AT_TIMESTAMP, _) => shard.log.position_at_time(req.timestamp_ms.unwrap_or(0)),
+            (ShardIteratorType::AT_TIMESTAMP, _) => {
+                shard.log.position_at_time(req.timestamp_ms.unwrap_or(0))
+            }
             _ => shard.start,
         };
         Ok(IteratorToken {
@@ -174,8 +236,14 @@ impl MemoryStream {
     }
 
     /// Refuses a starting number that encodes another shard or no shard at all.
-    fn check_owned(&self, stream: &StreamHandle, shard: &Shard, n: &SequenceNumber) -> Result<(), KinesisError> {
-        if shard.log.owns(n) || *n == shard.start || shard.log.ending_sequence_number() == Some(*n) {
+    fn check_owned(
+        &self,
+        stream: &StreamHandle,
+        shard: &Shard,
+        n: &SequenceNumber,
+    ) -> Result<(), KinesisError> {
+        if shard.log.owns(n) || *n == shard.start || shard.log.ending_sequence_number() == Some(*n)
+        {
             return Ok(());
         }
         match self.config.seq_format.decode(n) {
@@ -191,13 +259,18 @@ impl MemoryStream {
         }
     }
 
-    pub(super) fn get_records_impl(&self, req: &GetRecordsRequest) -> Result<GetRecordsResponse, KinesisError> {
+    pub(super) fn get_records_impl(
+        &self,
+        req: &GetRecordsRequest,
+    ) -> Result<GetRecordsResponse, KinesisError> {
         let limit = validate::get_records_limit(req.limit)?;
         validate::iterator_shape(&req.shard_iterator)?;
         let token = IteratorToken::decode(self.secret, &req.shard_iterator)
             .ok_or_else(|| KinesisError::invalid_argument("Invalid ShardIterator."))?;
         let now = self.clock.now_ms();
-        if now.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS && !self.config.faults.accept_expired_iterators {
+        if now.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS
+            && !self.config.faults.accept_expired_iterators
+        {
             return Err(KinesisError::expired_iterator(format!(
                 "Iterator expired. The iterator was created at time {} while right now it is {now} which is further in the future than the tolerated delay of 300000 milliseconds.",
                 token.issued_ms
@@ -210,8 +283,15 @@ impl MemoryStream {
             .filter(|s| s.incarnation == token.incarnation)
             .ok_or_else(|| shard_not_found(&token.stream, id))?;
         let topology = stream.topology.load();
-        let shard = topology.shard(id).ok_or_else(|| shard_not_found(&stream.name, id))?;
-        let page = shard.log.read(&token.from, stream.trim_horizon_ms(now), limit, MAX_GET_RECORDS_BYTES);
+        let shard = topology
+            .shard(id)
+            .ok_or_else(|| shard_not_found(&stream.name, id))?;
+        let page = shard.log.read(
+            &token.from,
+            stream.trim_horizon_ms(now),
+            limit,
+            MAX_GET_RECORDS_BYTES,
+        );
         let millis_behind_latest = page.next_arrival_ms.map_or(0, |a| now.saturating_sub(a));
         if page.at_end {
             let child_shards = topology
@@ -222,10 +302,23 @@ impl MemoryStream {
                     hash_key_range: c.range,
                 })
                 .collect();
-            return Ok(GetRecordsResponse { records: page.records, next_shard_iterator: None, millis_behind_latest, child_shards });
+            return Ok(GetRecordsResponse {
+                records: page.records,
+                next_shard_iterator: None,
+                millis_behind_latest,
+                child_shards,
+            });
         }
-        let from = page.records.last().map_or(token.from, |r| r.sequence_number.successor());
-        let next = IteratorToken { from, issued_ms: now, ..token }.encode(self.secret);
+        let from = page
+            .records
+            .last()
+            .map_or(token.from, |r| r.sequence_number.successor());
+        let next = IteratorToken {
+            from,
+            issued_ms: now,
+            ..token
+        }
+        .encode(self.secret);
         Ok(GetRecordsResponse {
             records: page.records,
             next_shard_iterator: Some(next),
@@ -243,6 +336,7 @@ pub(super) fn is_expired(shard: &Shard, horizon_ms: u64) -> bool {
 
 /// `Shard <id> in stream <s> under account <a> does not exist`
 pub(super) fn shard_not_found(stream: &str, id: ShardId) -> KinesisError {
-    KinesisError::not_found(format!("Shard {id} in stream {stream} under account {ACCOUNT_ID} does not exist"))
+    KinesisError::not_found(format!(
+        "Shard {id} in stream {stream} under account {ACCOUNT_ID} does not exist"
+    ))
 }
-

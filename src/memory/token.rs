@@ -120,7 +120,13 @@ impl IteratorToken {
         let mut limbs = [0u8; 56];
         limbs.get_mut(..used)?.copy_from_slice(r.take(used)?);
         let from = SequenceNumber::from_int(SeqInt::from_le_bytes(limbs));
-        Some(IteratorToken { stream, incarnation, shard, from, issued_ms })
+        Some(IteratorToken {
+            stream,
+            incarnation,
+            shard,
+            from,
+            issued_ms,
+        })
     }
 }
 
@@ -158,7 +164,9 @@ mod tests {
             stream: "clicks".into(),
             incarnation: 3,
             shard: 7,
-            from: "49548859072970256769156879668947671610661756289899560962".parse().unwrap(),
+            from: "49548859072970256769156879668947671610661756289899560962"
+                .parse()
+                .unwrap(),
             issued_ms: 1_700_000_000_123,
         };
         let s = t.encode(42);
@@ -167,7 +175,10 @@ mod tests {
         assert_eq!(IteratorToken::decode(43, &s), None);
         let mut edited = s.clone().into_bytes();
         edited[5] = if edited[5] == b'A' { b'B' } else { b'A' };
-        assert_eq!(IteratorToken::decode(42, &String::from_utf8(edited).unwrap()), None);
+        assert_eq!(
+            IteratorToken::decode(42, &String::from_utf8(edited).unwrap()),
+            None
+        );
         assert_eq!(IteratorToken::decode(42, "garbage"), None);
         assert_eq!(ListToken::decode(42, &s), None);
     }

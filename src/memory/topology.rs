@@ -48,7 +48,10 @@ impl Topology {
     pub fn new(shards: Vec<Arc<Shard>>) -> Self {
         let mut open: Vec<Arc<Shard>> = shards.iter().filter(|s| s.is_open()).cloned().collect();
         open.sort_by_key(|s| s.range.start);
-        debug_assert!(open.windows(2).all(|w| w[0].range.end.checked_add(1) == Some(w[1].range.start)));
+        debug_assert!(
+            open.windows(2)
+                .all(|w| w[0].range.end.checked_add(1) == Some(w[1].range.start))
+        );
         Topology { shards, open }
     }
 

@@ -1,10 +1,12 @@
 //! Stream lifecycle: create, delete, describe, list shards, retention.
 
 use super::state::{HOUR_MS, ShardState, StreamState, Window};
-use super::{ExpectedError, ListingState, Model, Observed, Property, RETENTION_HOURS, Verdict, Violation};
+use super::{
+    ExpectedError, ListingState, Model, Observed, Property, RETENTION_HOURS, Verdict, Violation,
+};
 use crate::api::{
-    CreateStreamRequest, ListShardsRequest, ListShardsResponse, RetentionRequest,
-    ShardDescription, StreamRequest, StreamSummary,
+    CreateStreamRequest, ListShardsRequest, ListShardsResponse, RetentionRequest, ShardDescription,
+    StreamRequest, StreamSummary,
 };
 use crate::sequencer::StreamSequencer;
 use crate::types::{
@@ -24,7 +26,12 @@ impl Model {
             .ok_or_else(|| StreamState::not_found(raw).into())
     }
 
-    pub(super) fn create_stream(&mut self, req: &CreateStreamRequest, obs: Observed<()>, w: Window) -> Verdict<()> {
+    pub(super) fn create_stream(
+        &mut self,
+        req: &CreateStreamRequest,
+        obs: Observed<()>,
+        w: Window,
+    ) -> Verdict<()> {
         if let Err(e) = self.plan_create(req) {
             return self.expect_error(e, obs, "CreateStream");
         }
@@ -38,7 +45,9 @@ impl Model {
         let mut shards = Vec::with_capacity(count as usize);
         for range in HashKeyRange::initial_split(count) {
             let Some(seq) = sequencer.open_shard(now_secs, &[]) else {
-                return Ok(Err(KinesisError::limit_exceeded("shard index space exhausted")));
+                return Ok(Err(KinesisError::limit_exceeded(
+                    "shard index space exhausted",
+                )));
             };
             shards.push(ShardState {
                 id: ShardId::new(seq.shard_index()),
@@ -106,7 +115,12 @@ impl Model {
         Ok(())
     }
 
-    pub(super) fn delete_stream(&mut self, req: &StreamRequest, obs: Observed<()>, _w: Window) -> Verdict<()> {
+    pub(super) fn delete_stream(
+        &mut self,
+        req: &StreamRequest,
+        obs: Observed<()>,
+        _w: Window,
+    ) -> Verdict<()> {
         if let Err(e) = self.lookup(&req.stream_name) {
             return self.expect_error(e, obs, "DeleteStream");
         }
@@ -154,7 +168,10 @@ impl Model {
         obs: Observed<StreamSummary>,
         _w: Window,
     ) -> Verdict<StreamSummary> {
-        if self.settle_deletion(&req.stream_name, obs.and_then(|o| o.as_ref().err()).map(|e| e.kind)) {
+        if self.settle_deletion(
+            &req.stream_name,
+            obs.and_then(|o| o.as_ref().err()).map(|e| e.kind),
+        ) {
             return Ok(Err(StreamState::not_found(&req.stream_name)));
         }
         let stream = match self.lookup(&req.stream_name) {
@@ -253,7 +270,11 @@ impl Model {
         Ok(Ok(observed))
     }
 
-    fn plan_listing(&self, req: &ListShardsRequest, w: Window) -> Result<ListingState, ExpectedError> {
+    fn plan_listing(
+        &self,
+        req: &ListShardsRequest,
+        w: Window,
+    ) -> Result<ListingState, ExpectedError> {
         let max_results = match req.max_results {
             None => LIST_SHARDS_PAGE,
             Some(m) if (1..=10_000).contains(&m) => (m as usize).min(LIST_SHARDS_PAGE),
@@ -282,10 +303,17 @@ impl Model {
                         &[ErrorKind::Other],
                     )
                 })?;
-                if !self.streams.get(&state.stream).is_some_and(|s| s.incarnation == state.incarnation) {
+                if self
+                    .streams
+                    .get(&state.stream)
+                    .is_none_or(|s| s.incarnation != state.incarnation)
+                {
                     return Err(StreamState::not_found(&state.stream).into());
                 }
-                Ok(ListingState { max_results, ..state })
+                Ok(ListingState {
+                    max_results,
+                    ..state
+                })
             }
             (Some(name), None) => {
                 let stream = self.lookup(name)?;
@@ -327,33 +355,60 @@ impl Model {
         ListShardsResponse { shards, next_token }
     }
 
-    fn check_listing_page(&mut self, mut listing: ListingState, page: &ListShardsResponse, w: Window) -> Result<(), Violation> {
+    fn check_listing_page(
+        &mut self,
+        mut listing: ListingState,
+        page: &ListShardsResponse,
+        w: Window,
+    ) -> Result<(), Violation> {
         let lineage = |d: String| Violation::new(Property::Lineage, d);
         if page.shards.len() > listing.max_results {
             return Err(Violation::new(
                 Property::Listing,
-                format!("page of {} shards exceeds MaxResults {}", page.shards.len(), listing.max_results),
+                format!(
+                    "page of {} shards exceeds MaxResults {}",
+                    page.shards.len(),
+                    listing.max_results
+                ),
             ));
         }
         let name = listing.stream.clone();
         let require_aws = self.config.require_aws_layout;
         for listed in &page.shards {
             if require_aws {
-                self.check_format(&listed.starting_sequence_number, "ListShards StartingSequenceNumber")?;
+                self.check_format(
+                    &listed.starting_sequence_number,
+                    "ListShards StartingSequenceNumber",
+                )?;
             }
-            let stream = self.streams.get_mut(&name).ok_or_else(|| lineage("stream vanished".into()))?;
+            let stream = self
+                .streams
+                .get_mut(&name)
+                .ok_or_else(|| lineage("stream vanished".into()))?;
             let known = stream.shard(listed.shard_id).is_some();
             if !known {
                 adopt_new_shard(stream, listed, w)?;
             } else {
                 check_known_shard(stream, listed, w)?;
             }
-            if let Some(pos) = listing.remaining.iter().position(|id| *id == listed.shard_id) {
+            if let Some(pos) = listing
+                .remaining
+                .iter()
+                .position(|id| *id == listed.shard_id)
+            {
                 listing.remaining.remove(pos);
-            } else if known && !is_expired(&stream.shards[listed.shard_id.index() as usize], stream.trim_horizon_ms(w.mid())) {
+            } else if known
+                && !is_expired(
+                    &stream.shards[listed.shard_id.index() as usize],
+                    stream.trim_horizon_ms(w.mid()),
+                )
+            {
                 return Err(Violation::new(
                     Property::Listing,
-                    format!("{} listed twice or outside the requested range", listed.shard_id),
+                    format!(
+                        "{} listed twice or outside the requested range",
+                        listed.shard_id
+                    ),
                 ));
             }
         }
@@ -368,7 +423,10 @@ impl Model {
                         format!("listing of {name} ended without {missing}"),
                     ));
                 }
-                let stream = self.streams.get_mut(&name).ok_or_else(|| lineage("stream vanished".into()))?;
+                let stream = self
+                    .streams
+                    .get_mut(&name)
+                    .ok_or_else(|| lineage("stream vanished".into()))?;
                 if let Some(target) = stream.reshape_target.take() {
                     finish_reshape(stream, target)?;
                 }
@@ -382,23 +440,47 @@ impl Model {
         Ok(())
     }
 
-    pub(super) fn increase_retention(&mut self, req: &RetentionRequest, obs: Observed<()>, w: Window) -> Verdict<()> {
+    pub(super) fn increase_retention(
+        &mut self,
+        req: &RetentionRequest,
+        obs: Observed<()>,
+        w: Window,
+    ) -> Verdict<()> {
         self.change_retention(req, obs, w, true)
     }
 
-    pub(super) fn decrease_retention(&mut self, req: &RetentionRequest, obs: Observed<()>, w: Window) -> Verdict<()> {
+    pub(super) fn decrease_retention(
+        &mut self,
+        req: &RetentionRequest,
+        obs: Observed<()>,
+        w: Window,
+    ) -> Verdict<()> {
         self.change_retention(req, obs, w, false)
     }
 
-    fn change_retention(&mut self, req: &RetentionRequest, obs: Observed<()>, w: Window, increase: bool) -> Verdict<()> {
-        let op = if increase { "IncreaseStreamRetentionPeriod" } else { "DecreaseStreamRetentionPeriod" };
+    fn change_retention(
+        &mut self,
+        req: &RetentionRequest,
+        obs: Observed<()>,
+        w: Window,
+        increase: bool,
+    ) -> Verdict<()> {
+        let op = if increase {
+            "IncreaseStreamRetentionPeriod"
+        } else {
+            "DecreaseStreamRetentionPeriod"
+        };
         let plan = self.plan_retention(req, increase);
         let equal_is_ambiguous = match plan {
             Ok(ambiguous) => ambiguous,
             Err(e) => return self.expect_error(e, obs, op),
         };
         if let Some(Err(e)) = obs {
-            let also: &[ErrorKind] = if equal_is_ambiguous { &[ErrorKind::InvalidArgumentException] } else { &[] };
+            let also: &[ErrorKind] = if equal_is_ambiguous {
+                &[ErrorKind::InvalidArgumentException]
+            } else {
+                &[]
+            };
             self.admit_error(e, also, op)?;
             return Ok(Err(e.clone()));
         }
@@ -414,7 +496,11 @@ impl Model {
 
     /// `Ok(true)` when the request asks for the current value, which Kinesis may accept or
     /// refuse (kinesis-semantics §11.13).
-    fn plan_retention(&self, req: &RetentionRequest, increase: bool) -> Result<bool, ExpectedError> {
+    fn plan_retention(
+        &self,
+        req: &RetentionRequest,
+        increase: bool,
+    ) -> Result<bool, ExpectedError> {
         let stream = self.lookup(&req.stream_name)?;
         let hours = req.retention_period_hours;
         if hours < *RETENTION_HOURS.start() {
@@ -422,7 +508,11 @@ impl Model {
                 "Minimum allowed retention period is 24 hours. Requested retention period ({hours} hours) is too short."
             ));
             // Below 1 hour, responses recorded from AWS were ValidationException (§11.13).
-            let also: &[ErrorKind] = if hours < 1 { &[ErrorKind::ValidationException] } else { &[] };
+            let also: &[ErrorKind] = if hours < 1 {
+                &[ErrorKind::ValidationException]
+            } else {
+                &[]
+            };
             return Err(ExpectedError::any_of(error, also));
         }
         if hours > *RETENTION_HOURS.end() {
@@ -470,7 +560,11 @@ pub(super) fn is_expired(shard: &ShardState, horizon_ms: u64) -> bool {
         && shard.log.last().is_none_or(|r| r.arrival.hi < horizon_ms)
 }
 
-fn check_known_shard(stream: &mut StreamState, listed: &ShardDescription, w: Window) -> Result<(), Violation> {
+fn check_known_shard(
+    stream: &mut StreamState,
+    listed: &ShardDescription,
+    w: Window,
+) -> Result<(), Violation> {
     let reshaping = stream.reshape_target.is_some();
     let idx = listed.shard_id.index() as usize;
     let parents_max = parents_last(stream, idx);
@@ -486,8 +580,13 @@ fn check_known_shard(stream: &mut StreamState, listed: &ShardDescription, w: Win
     {
         return Err(lineage(format!(
             "{} listed with range {:?}, parent {:?}, adjacent parent {:?}; the model has {:?}, {:?}, {:?}",
-            shard.id, listed.hash_key_range, listed.parent_shard_id, listed.adjacent_parent_shard_id,
-            shard.range, shard.parent, shard.adjacent_parent
+            shard.id,
+            listed.hash_key_range,
+            listed.parent_shard_id,
+            listed.adjacent_parent_shard_id,
+            shard.range,
+            shard.parent,
+            shard.adjacent_parent
         )));
     }
     match shard.start {
@@ -504,7 +603,10 @@ fn check_known_shard(stream: &mut StreamState, listed: &ShardDescription, w: Win
                 if first.seq <= start {
                     return Err(Violation::new(
                         Property::ShardOrder,
-                        format!("{} starts at {start} but already holds record {}", shard.id, first.seq),
+                        format!(
+                            "{} starts at {start} but already holds record {}",
+                            shard.id, first.seq
+                        ),
                     ));
                 }
             }
@@ -512,7 +614,10 @@ fn check_known_shard(stream: &mut StreamState, listed: &ShardDescription, w: Win
                 if start <= p {
                     return Err(Violation::new(
                         Property::CrossReshardOrder,
-                        format!("child {} starts at {start}, not above its parents' number {p}", shard.id),
+                        format!(
+                            "child {} starts at {start}, not above its parents' number {p}",
+                            shard.id
+                        ),
                     ));
                 }
             }
@@ -528,18 +633,27 @@ fn check_known_shard(stream: &mut StreamState, listed: &ShardDescription, w: Win
         (true, Some(end)) => {
             return Err(Violation::new(
                 Property::ShardEnd,
-                format!("open shard {} listed with EndingSequenceNumber {end}", shard.id),
+                format!(
+                    "open shard {} listed with EndingSequenceNumber {end}",
+                    shard.id
+                ),
             ));
         }
         (false, None) => {
             return Err(Violation::new(
                 Property::ShardEnd,
-                format!("closed shard {} listed without EndingSequenceNumber", shard.id),
+                format!(
+                    "closed shard {} listed without EndingSequenceNumber",
+                    shard.id
+                ),
             ));
         }
         (false, Some(end)) => match shard.end {
             Some(known) if known != end => {
-                return Err(lineage(format!("{} changed its EndingSequenceNumber from {known} to {end}", shard.id)));
+                return Err(lineage(format!(
+                    "{} changed its EndingSequenceNumber from {known} to {end}",
+                    shard.id
+                )));
             }
             _ => shard.end = Some(end),
         },
@@ -556,7 +670,10 @@ fn check_known_shard(stream: &mut StreamState, listed: &ShardDescription, w: Win
 }
 
 /// The largest number any parent of shard `idx` holds or ends at.
-pub(super) fn parents_last(stream: &StreamState, idx: usize) -> Option<crate::types::SequenceNumber> {
+pub(super) fn parents_last(
+    stream: &StreamState,
+    idx: usize,
+) -> Option<crate::types::SequenceNumber> {
     let shard = &stream.shards[idx];
     shard
         .parent
@@ -567,10 +684,17 @@ pub(super) fn parents_last(stream: &StreamState, idx: usize) -> Option<crate::ty
         .max()
 }
 
-fn adopt_new_shard(stream: &mut StreamState, listed: &ShardDescription, w: Window) -> Result<(), Violation> {
+fn adopt_new_shard(
+    stream: &mut StreamState,
+    listed: &ShardDescription,
+    w: Window,
+) -> Result<(), Violation> {
     let lineage = |d: String| Violation::new(Property::Lineage, d);
     if stream.reshape_target.is_none() {
-        return Err(lineage(format!("{} appeared without any reshard", listed.shard_id)));
+        return Err(lineage(format!(
+            "{} appeared without any reshard",
+            listed.shard_id
+        )));
     }
     if listed.shard_id.index() as usize != stream.shards.len() {
         return Err(lineage(format!(
@@ -627,16 +751,27 @@ fn finish_reshape(stream: &StreamState, target: u32) -> Result<(), Violation> {
             [] => true,
             [p] => p.range.start <= shard.range.start && shard.range.end <= p.range.end,
             [a, b] => {
-                let (lo, hi) = if a.range.start < b.range.start { (a, b) } else { (b, a) };
+                let (lo, hi) = if a.range.start < b.range.start {
+                    (a, b)
+                } else {
+                    (b, a)
+                };
                 lo.range.end.checked_add(1) == Some(hi.range.start)
-                    && shard.range == HashKeyRange { start: lo.range.start, end: hi.range.end }
+                    && shard.range
+                        == HashKeyRange {
+                            start: lo.range.start,
+                            end: hi.range.end,
+                        }
             }
             _ => false,
         };
         if !fits {
             return Err(Violation::new(
                 Property::Lineage,
-                format!("{} range {:?} does not derive from its parents", shard.id, shard.range),
+                format!(
+                    "{} range {:?} does not derive from its parents",
+                    shard.id, shard.range
+                ),
             ));
         }
     }

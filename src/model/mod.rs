@@ -169,12 +169,21 @@ impl Model {
         }
     }
 
-    fn step(&mut self, request: &Request, observed: Option<&Outcome>, w: Window) -> Result<Outcome, Violation> {
+    fn step(
+        &mut self,
+        request: &Request,
+        observed: Option<&Outcome>,
+        w: Window,
+    ) -> Result<Outcome, Violation> {
         if let Some(Err(e)) = observed {
             if e.kind == ErrorKind::MalformedResponse {
                 return Err(Violation::new(
                     Property::Format,
-                    format!("{} answered with a malformed response: {}", request.operation(), e.message),
+                    format!(
+                        "{} answered with a malformed response: {}",
+                        request.operation(),
+                        e.message
+                    ),
                 ));
             }
         }
@@ -188,10 +197,11 @@ impl Model {
                         return Err(Violation::new(
                             Property::Format,
                             format!("{} answered with {other:?}", request.operation()),
-                        ))
+                        ));
                     }
                 };
-                self.$handler($req, typed.as_ref(), w).map(|r| r.map(Reply::$variant))
+                self.$handler($req, typed.as_ref(), w)
+                    .map(|r| r.map(Reply::$variant))
             }};
         }
         macro_rules! route_unit {
@@ -201,7 +211,8 @@ impl Model {
                     Some(Err(e)) => Some(Err(e.clone())),
                     Some(Ok(_)) => Some(Ok(())),
                 };
-                self.$handler($req, typed.as_ref(), w).map(|r| r.map(|()| Reply::Done))
+                self.$handler($req, typed.as_ref(), w)
+                    .map(|r| r.map(|()| Reply::Done))
             }};
         }
         match request {
@@ -222,7 +233,12 @@ impl Model {
     }
 
     /// Judges an outcome when the model expects one of `expected`'s errors.
-    fn expect_error<T>(&self, expected: ExpectedError, observed: Observed<T>, op: &str) -> Verdict<T> {
+    fn expect_error<T>(
+        &self,
+        expected: ExpectedError,
+        observed: Observed<T>,
+        op: &str,
+    ) -> Verdict<T> {
         match observed {
             None => Ok(Err(expected.error)),
             Some(Err(e)) if expected.admissible.contains(&e.kind) || self.tolerated(e.kind) => {

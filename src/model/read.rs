@@ -50,14 +50,23 @@ impl Model {
 
     fn remember_iterator(&mut self, token: &str, iterator: IteratorState) -> Result<(), Violation> {
         if token.is_empty() || token.len() > 512 {
-            return Err(Violation::new(Property::Format, format!("iterator of length {} (must be 1..=512)", token.len())));
+            return Err(Violation::new(
+                Property::Format,
+                format!("iterator of length {} (must be 1..=512)", token.len()),
+            ));
         }
         if let Some(known) = self.iterators.get(token) {
             // Deterministic tokens may encode a different but equivalent bound.
             let same_place = |a: &IteratorState, b: &IteratorState| {
-                self.streams.get(&a.stream).and_then(|s| s.shard(a.shard)).is_some_and(|sh| sh.position_of(&a.from) == sh.position_of(&b.from))
+                self.streams
+                    .get(&a.stream)
+                    .and_then(|s| s.shard(a.shard))
+                    .is_some_and(|sh| sh.position_of(&a.from) == sh.position_of(&b.from))
             };
-            if known.shard != iterator.shard || known.incarnation != iterator.incarnation || !same_place(known, &iterator) {
+            if known.shard != iterator.shard
+                || known.incarnation != iterator.incarnation
+                || !same_place(known, &iterator)
+            {
                 return Err(Violation::new(
                     Property::IteratorPosition,
                     format!(
@@ -71,7 +80,11 @@ impl Model {
         Ok(())
     }
 
-    fn plan_iterator(&self, req: &GetShardIteratorRequest, w: Window) -> Result<(IteratorState, Vec<ErrorKind>), ExpectedError> {
+    fn plan_iterator(
+        &self,
+        req: &GetShardIteratorRequest,
+        w: Window,
+    ) -> Result<(IteratorState, Vec<ErrorKind>), ExpectedError> {
         StreamName::parse(&req.stream_name)?;
         let shard_parse = ShardId::parse(&req.shard_id, "shardId", &req.stream_name);
         if let Err(e) = &shard_parse {
@@ -142,7 +155,11 @@ impl Model {
             }
         }
         if let Some(first) = semantic.first() {
-            let others: Vec<ErrorKind> = semantic.iter().map(|e| e.kind).chain(ambiguous.iter().copied()).collect();
+            let others: Vec<ErrorKind> = semantic
+                .iter()
+                .map(|e| e.kind)
+                .chain(ambiguous.iter().copied())
+                .collect();
             return Err(ExpectedError::any_of(first.clone(), &others));
         }
         let (Some(stream), Some(shard)) = (stream, shard) else {
@@ -189,7 +206,11 @@ impl Model {
         };
         let observed = match obs {
             Some(Err(e)) => {
-                let also: &[ErrorKind] = if page.expiry_ambiguous { &[ErrorKind::ExpiredIteratorException] } else { &[] };
+                let also: &[ErrorKind] = if page.expiry_ambiguous {
+                    &[ErrorKind::ExpiredIteratorException]
+                } else {
+                    &[]
+                };
                 self.admit_error(e, also, "GetRecords")?;
                 return Ok(Err(e.clone()));
             }
@@ -236,7 +257,10 @@ impl Model {
                         "Shard {} in stream {} under account {ACCOUNT_ID} does not exist",
                         iterator.shard, iterator.stream
                     )),
-                    &[ErrorKind::InvalidArgumentException, ErrorKind::ExpiredIteratorException],
+                    &[
+                        ErrorKind::InvalidArgumentException,
+                        ErrorKind::ExpiredIteratorException,
+                    ],
                 ));
             }
         };
@@ -302,12 +326,22 @@ impl Model {
         }
     }
 
-    fn check_page(&mut self, page: &Page, resp: &GetRecordsResponse, w: Window) -> Result<(), Violation> {
+    fn check_page(
+        &mut self,
+        page: &Page,
+        resp: &GetRecordsResponse,
+        w: Window,
+    ) -> Result<(), Violation> {
         let it = &page.iterator;
         let tol = self.config.clock_tolerance_ms;
         let offset = match resp.records.first() {
             None => 0,
-            Some(first) => match page.available.iter().take(page.may_skip + 1).position(|r| r.seq == first.sequence_number) {
+            Some(first) => match page
+                .available
+                .iter()
+                .take(page.may_skip + 1)
+                .position(|r| r.seq == first.sequence_number)
+            {
                 Some(k) => k,
                 None => return Err(self.explain_mismatch(page, 0, first)),
             },
@@ -315,7 +349,11 @@ impl Model {
         if resp.records.len() > page.limit {
             return Err(Violation::new(
                 Property::Continuity,
-                format!("{} records returned for Limit {}", resp.records.len(), page.limit),
+                format!(
+                    "{} records returned for Limit {}",
+                    resp.records.len(),
+                    page.limit
+                ),
             ));
         }
         let mut bytes = 0usize;
@@ -331,7 +369,11 @@ impl Model {
                     Property::NoLoss,
                     format!(
                         "record {} came back with key {:?} and {} data bytes; it was put with key {:?} and {} bytes",
-                        want.seq, got.partition_key, got.data.len(), want.partition_key, want.data.len()
+                        want.seq,
+                        got.partition_key,
+                        got.data.len(),
+                        want.partition_key,
+                        want.data.len()
                     ),
                 ));
             }
@@ -339,26 +381,42 @@ impl Model {
             if t + tol < want.arrival.lo || t > want.arrival.hi + tol {
                 return Err(Violation::new(
                     Property::ArrivalTime,
-                    format!("record {} arrived at {t}, outside its put's window {}..={}", want.seq, want.arrival.lo, want.arrival.hi),
+                    format!(
+                        "record {} arrived at {t}, outside its put's window {}..={}",
+                        want.seq, want.arrival.lo, want.arrival.hi
+                    ),
                 ));
             }
             bytes += want.size();
         }
         if bytes > MAX_GET_RECORDS_BYTES {
-            return Err(Violation::new(Property::Continuity, format!("page of {bytes} bytes exceeds 10 MiB")));
+            return Err(Violation::new(
+                Property::Continuity,
+                format!("page of {bytes} bytes exceeds 10 MiB"),
+            ));
         }
-        let consumed = if resp.records.is_empty() { 0 } else { offset + resp.records.len() };
+        let consumed = if resp.records.is_empty() {
+            0
+        } else {
+            offset + resp.records.len()
+        };
         let remaining = page.available.len() - consumed;
         let stream = &self.streams[&it.stream];
         match &resp.next_shard_iterator {
             None => {
                 if page.shard_open {
-                    return Err(Violation::new(Property::ShardEnd, format!("null NextShardIterator on open shard {}", it.shard)));
+                    return Err(Violation::new(
+                        Property::ShardEnd,
+                        format!("null NextShardIterator on open shard {}", it.shard),
+                    ));
                 }
                 if remaining > 0 {
                     return Err(Violation::new(
                         Property::ShardEnd,
-                        format!("null NextShardIterator on {} while record {} remains unread", it.shard, page.available[consumed].seq),
+                        format!(
+                            "null NextShardIterator on {} while record {} remains unread",
+                            it.shard, page.available[consumed].seq
+                        ),
                     ));
                 }
                 let mut want = stream.children_of(it.shard);
@@ -374,7 +432,10 @@ impl Model {
                 if want != got {
                     return Err(Violation::new(
                         Property::ShardEnd,
-                        format!("end of {} reported children {got:?}; the model has {want:?}", it.shard),
+                        format!(
+                            "end of {} reported children {got:?}; the model has {want:?}",
+                            it.shard
+                        ),
                     ));
                 }
             }
@@ -382,20 +443,35 @@ impl Model {
                 if !resp.child_shards.is_empty() {
                     return Err(Violation::new(
                         Property::ShardEnd,
-                        format!("ChildShards {:?} returned with a non-null NextShardIterator", resp.child_shards),
+                        format!(
+                            "ChildShards {:?} returned with a non-null NextShardIterator",
+                            resp.child_shards
+                        ),
                     ));
                 }
-                if self.config.strict_millis_behind && page.shard_open && remaining == 0 && resp.millis_behind_latest != 0 {
+                if self.config.strict_millis_behind
+                    && page.shard_open
+                    && remaining == 0
+                    && resp.millis_behind_latest != 0
+                {
                     return Err(Violation::new(
                         Property::MillisBehind,
-                        format!("MillisBehindLatest {} at the tip of open shard {}", resp.millis_behind_latest, it.shard),
+                        format!(
+                            "MillisBehindLatest {} at the tip of open shard {}",
+                            resp.millis_behind_latest, it.shard
+                        ),
                     ));
                 }
                 let (from, start_by) = match resp.records.last() {
                     Some(last) => (last.sequence_number.successor(), None),
                     None => (it.from, it.start_by),
                 };
-                let next = IteratorState { from, start_by, issued: w, ..it.clone() };
+                let next = IteratorState {
+                    from,
+                    start_by,
+                    issued: w,
+                    ..it.clone()
+                };
                 self.remember_iterator(token, next)?;
             }
         }
@@ -405,7 +481,9 @@ impl Model {
                 for got in &resp.records {
                     let i = shard.position_of(&got.sequence_number);
                     if let Some(r) = shard.log.get_mut(i) {
-                        r.arrival = Window::at(got.approximate_arrival_ms.clamp(r.arrival.lo, r.arrival.hi));
+                        r.arrival = Window::at(
+                            got.approximate_arrival_ms.clamp(r.arrival.lo, r.arrival.hi),
+                        );
                     }
                 }
             }
@@ -426,15 +504,23 @@ impl Model {
         match in_log {
             None => Violation::new(
                 Property::NoLoss,
-                format!("GetRecords on {} returned {seq}, which was never acknowledged in that shard (expected {want})", it.shard),
+                format!(
+                    "GetRecords on {} returned {seq}, which was never acknowledged in that shard (expected {want})",
+                    it.shard
+                ),
             ),
             Some(_) if seq < it.from => Violation::new(
                 Property::IteratorPosition,
-                format!("iterator positioned at or after {} returned earlier record {seq} (expected {want})", it.from),
+                format!(
+                    "iterator positioned at or after {} returned earlier record {seq} (expected {want})",
+                    it.from
+                ),
             ),
             Some(_) if !page.available.iter().any(|r| r.seq == seq) => Violation::new(
                 Property::Retention,
-                format!("GetRecords returned {seq}, which is older than the retention period (expected {want})"),
+                format!(
+                    "GetRecords returned {seq}, which is older than the retention period (expected {want})"
+                ),
             ),
             Some(_) => match expected {
                 Some(e) if e < seq => Violation::new(

@@ -3,7 +3,9 @@
 use super::lifecycle::{DAY_MS, not_active};
 use super::state::{ShardState, StreamState, Window};
 use super::{ExpectedError, Model, Observed, Property, Verdict, Violation};
-use crate::api::{MergeShardsRequest, SplitShardRequest, UpdateShardCountRequest, UpdateShardCountResponse};
+use crate::api::{
+    MergeShardsRequest, SplitShardRequest, UpdateShardCountRequest, UpdateShardCountResponse,
+};
 use crate::scaling::{ReshardStep, uniform_scaling};
 use crate::types::{
     ACCOUNT_ID, ErrorKind, HashKey, HashKeyRange, KinesisError, ShardId, StreamStatus,
@@ -16,14 +18,25 @@ const SCALING_CALLS_PER_DAY: usize = 10;
 
 impl Model {
     /// Finds an open shard of an ACTIVE stream for a resharding request.
-    fn reshard_target(&self, stream: &StreamState, raw: &str, field: &str) -> Result<usize, ExpectedError> {
+    fn reshard_target(
+        &self,
+        stream: &StreamState,
+        raw: &str,
+        field: &str,
+    ) -> Result<usize, ExpectedError> {
         let id = ShardId::parse(raw, field, &stream.name)?;
         let shard = stream.shard(id).ok_or_else(|| stream.shard_not_found(id))?;
         if !shard.is_open() {
             // Resharding a closed shard is undocumented (kinesis-semantics §6.2, §6.3).
             return Err(ExpectedError::any_of(
-                KinesisError::invalid_argument(format!("Shard {id} in stream {} under account {ACCOUNT_ID} is not open", stream.name)),
-                &[ErrorKind::ResourceInUseException, ErrorKind::ResourceNotFoundException],
+                KinesisError::invalid_argument(format!(
+                    "Shard {id} in stream {} under account {ACCOUNT_ID} is not open",
+                    stream.name
+                )),
+                &[
+                    ErrorKind::ResourceInUseException,
+                    ErrorKind::ResourceNotFoundException,
+                ],
             ));
         }
         Ok(id.index() as usize)
@@ -49,7 +62,12 @@ impl Model {
         Ok(())
     }
 
-    pub(super) fn split_shard(&mut self, req: &SplitShardRequest, obs: Observed<()>, w: Window) -> Verdict<()> {
+    pub(super) fn split_shard(
+        &mut self,
+        req: &SplitShardRequest,
+        obs: Observed<()>,
+        w: Window,
+    ) -> Verdict<()> {
         let plan = (|| {
             let stream = self.reshard_stream(&req.stream_name)?;
             if !crate::types::is_canonical_decimal(&req.new_starting_hash_key, 39) {
@@ -89,11 +107,17 @@ impl Model {
         Ok(Ok(()))
     }
 
-    pub(super) fn merge_shards(&mut self, req: &MergeShardsRequest, obs: Observed<()>, w: Window) -> Verdict<()> {
+    pub(super) fn merge_shards(
+        &mut self,
+        req: &MergeShardsRequest,
+        obs: Observed<()>,
+        w: Window,
+    ) -> Verdict<()> {
         let plan = (|| {
             let stream = self.reshard_stream(&req.stream_name)?;
             let a = self.reshard_target(stream, &req.shard_to_merge, "shardToMerge")?;
-            let b = self.reshard_target(stream, &req.adjacent_shard_to_merge, "adjacentShardToMerge")?;
+            let b =
+                self.reshard_target(stream, &req.adjacent_shard_to_merge, "adjacentShardToMerge")?;
             let (ra, rb) = (stream.shards[a].range, stream.shards[b].range);
             let not_adjacent = || {
                 KinesisError::invalid_argument(format!(
@@ -116,7 +140,11 @@ impl Model {
             Err(e) => return self.expect_error(e, obs, "MergeShards"),
         };
         if let Some(Err(e)) = obs {
-            let also: &[ErrorKind] = if reversed { &[ErrorKind::InvalidArgumentException] } else { &[] };
+            let also: &[ErrorKind] = if reversed {
+                &[ErrorKind::InvalidArgumentException]
+            } else {
+                &[]
+            };
             self.admit_error(e, also, "MergeShards")?;
             return Ok(Err(e.clone()));
         }
@@ -137,13 +165,21 @@ impl Model {
             let stream = self.lookup(&req.stream_name)?;
             let t = req.target_shard_count;
             if t < 1 {
-                return Err(KinesisError::validation(t, "targetShardCount", "Member must have value greater than or equal to 1").into());
+                return Err(KinesisError::validation(
+                    t,
+                    "targetShardCount",
+                    "Member must have value greater than or equal to 1",
+                )
+                .into());
             }
             if stream.status != StreamStatus::ACTIVE {
                 return Err(not_active(stream).into());
             }
             let open = stream.open_shards().len() as i64;
-            let limits = [ErrorKind::InvalidArgumentException, ErrorKind::LimitExceededException];
+            let limits = [
+                ErrorKind::InvalidArgumentException,
+                ErrorKind::LimitExceededException,
+            ];
             if t > 2 * open || 2 * t < open || t > MAX_TARGET_SHARDS {
                 // Which of the two exception types each bound uses is not pinned down (P19).
                 return Err(ExpectedError::any_of(
@@ -154,7 +190,13 @@ impl Model {
                 ));
             }
             let day_ago = w.mid().saturating_sub(DAY_MS);
-            if stream.scaling_calls_ms.iter().filter(|t| **t > day_ago).count() >= SCALING_CALLS_PER_DAY {
+            if stream
+                .scaling_calls_ms
+                .iter()
+                .filter(|t| **t > day_ago)
+                .count()
+                >= SCALING_CALLS_PER_DAY
+            {
                 return Err(KinesisError::limit_exceeded(format!(
                     "Stream {} under account {ACCOUNT_ID} has already been scaled {SCALING_CALLS_PER_DAY} times in the last 24 hours",
                     stream.name
@@ -168,15 +210,25 @@ impl Model {
             Ok(p) => p,
             Err(e) => return self.expect_error(e, obs, "UpdateShardCount"),
         };
-        let response = UpdateShardCountResponse { current_shard_count: current, target_shard_count: target };
+        let response = UpdateShardCountResponse {
+            current_shard_count: current,
+            target_shard_count: target,
+        };
         match obs {
             Some(Err(e)) => {
-                let also: &[ErrorKind] = if current == target { &[ErrorKind::InvalidArgumentException] } else { &[] };
+                let also: &[ErrorKind] = if current == target {
+                    &[ErrorKind::InvalidArgumentException]
+                } else {
+                    &[]
+                };
                 self.admit_error(e, also, "UpdateShardCount")?;
                 return Ok(Err(e.clone()));
             }
             Some(Ok(r)) if *r != response => {
-                return Err(Violation::new(Property::ShardCount, format!("UpdateShardCount answered {r:?}, expected {response:?}")));
+                return Err(Violation::new(
+                    Property::ShardCount,
+                    format!("UpdateShardCount answered {r:?}, expected {response:?}"),
+                ));
             }
             _ => {}
         }
@@ -191,14 +243,33 @@ impl Model {
             stream.transition_pending = true;
             return Ok(Ok(response));
         }
-        let open: Vec<(ShardId, HashKeyRange)> = stream.open_shards().iter().map(|s| (s.id, s.range)).collect();
+        let open: Vec<(ShardId, HashKeyRange)> = stream
+            .open_shards()
+            .iter()
+            .map(|s| (s.id, s.range))
+            .collect();
         for step in uniform_scaling(&open, target, stream.sequencer.next_index()) {
             match step {
-                ReshardStep::Split { shard, new_starting_hash_key } => {
-                    apply_split(stream, shard.index() as usize, new_starting_hash_key, w, true);
+                ReshardStep::Split {
+                    shard,
+                    new_starting_hash_key,
+                } => {
+                    apply_split(
+                        stream,
+                        shard.index() as usize,
+                        new_starting_hash_key,
+                        w,
+                        true,
+                    );
                 }
                 ReshardStep::Merge { shard, adjacent } => {
-                    apply_merge(stream, shard.index() as usize, adjacent.index() as usize, w, true);
+                    apply_merge(
+                        stream,
+                        shard.index() as usize,
+                        adjacent.index() as usize,
+                        w,
+                        true,
+                    );
                 }
             }
         }
@@ -214,8 +285,17 @@ fn close(stream: &mut StreamState, idx: usize, w: Window, own: bool) {
     }
 }
 
-fn open_child(stream: &mut StreamState, parents: &[usize], range: HashKeyRange, w: Window, own: bool) {
-    let parent_seqs: Vec<_> = parents.iter().map(|&p| stream.shards[p].sequencer.clone()).collect();
+fn open_child(
+    stream: &mut StreamState,
+    parents: &[usize],
+    range: HashKeyRange,
+    w: Window,
+    own: bool,
+) {
+    let parent_seqs: Vec<_> = parents
+        .iter()
+        .map(|&p| stream.shards[p].sequencer.clone())
+        .collect();
     let refs: Vec<_> = parent_seqs.iter().collect();
     let Some(seq) = stream.sequencer.open_shard(w.mid() / 1000, &refs) else {
         return;
@@ -244,8 +324,26 @@ fn mark_updating(stream: &mut StreamState, own: bool) {
 fn apply_split(stream: &mut StreamState, idx: usize, k: u128, w: Window, own: bool) {
     let range = stream.shards[idx].range;
     close(stream, idx, w, own);
-    open_child(stream, &[idx], HashKeyRange { start: range.start, end: k - 1 }, w, own);
-    open_child(stream, &[idx], HashKeyRange { start: k, end: range.end }, w, own);
+    open_child(
+        stream,
+        &[idx],
+        HashKeyRange {
+            start: range.start,
+            end: k - 1,
+        },
+        w,
+        own,
+    );
+    open_child(
+        stream,
+        &[idx],
+        HashKeyRange {
+            start: k,
+            end: range.end,
+        },
+        w,
+        own,
+    );
     mark_updating(stream, own);
 }
 
@@ -254,7 +352,10 @@ fn apply_merge(stream: &mut StreamState, a: usize, b: usize, w: Window, own: boo
     let (ra, rb) = (stream.shards[a].range, stream.shards[b].range);
     close(stream, a, w, own);
     close(stream, b, w, own);
-    let range = HashKeyRange { start: ra.start.min(rb.start), end: ra.end.max(rb.end) };
+    let range = HashKeyRange {
+        start: ra.start.min(rb.start),
+        end: ra.end.max(rb.end),
+    };
     open_child(stream, &[a, b], range, w, own);
     mark_updating(stream, own);
 }

@@ -45,7 +45,9 @@ macro_rules! expect_reply {
     ($outcome:expr, $variant:ident) => {
         match $outcome? {
             Reply::$variant(r) => Ok(r),
-            other => Err(KinesisError::internal(format!("unexpected reply {other:?}"))),
+            other => Err(KinesisError::internal(format!(
+                "unexpected reply {other:?}"
+            ))),
         }
     };
     ($outcome:expr) => {
@@ -67,7 +69,10 @@ impl StreamService for ModelService {
         expect_reply!(self.call(Request::DeleteStream(req.clone())))
     }
     fn describe_stream_summary(&self, req: &StreamRequest) -> Result<StreamSummary, KinesisError> {
-        expect_reply!(self.call(Request::DescribeStreamSummary(req.clone())), Summary)
+        expect_reply!(
+            self.call(Request::DescribeStreamSummary(req.clone())),
+            Summary
+        )
     }
     fn list_shards(&self, req: &ListShardsRequest) -> Result<ListShardsResponse, KinesisError> {
         expect_reply!(self.call(Request::ListShards(req.clone())), Shards)
@@ -90,8 +95,14 @@ impl StreamService for ModelService {
     fn merge_shards(&self, req: &MergeShardsRequest) -> Result<(), KinesisError> {
         expect_reply!(self.call(Request::MergeShards(req.clone())))
     }
-    fn update_shard_count(&self, req: &UpdateShardCountRequest) -> Result<UpdateShardCountResponse, KinesisError> {
-        expect_reply!(self.call(Request::UpdateShardCount(req.clone())), ShardCount)
+    fn update_shard_count(
+        &self,
+        req: &UpdateShardCountRequest,
+    ) -> Result<UpdateShardCountResponse, KinesisError> {
+        expect_reply!(
+            self.call(Request::UpdateShardCount(req.clone())),
+            ShardCount
+        )
     }
     fn increase_stream_retention_period(&self, req: &RetentionRequest) -> Result<(), KinesisError> {
         expect_reply!(self.call(Request::IncreaseStreamRetentionPeriod(req.clone())))

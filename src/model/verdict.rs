@@ -4,7 +4,9 @@ use crate::types::{ErrorKind, KinesisError};
 use std::fmt;
 
 /// The properties of kinesis-semantics §10 (and a few harness-level ones) a response can break.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Property {
     /// P1: sequence numbers are canonical decimals (56 digits in the AWS layout).
     Format,
@@ -56,7 +58,9 @@ impl Property {
     /// A plain-words statement of the property.
     pub fn statement(self) -> &'static str {
         match self {
-            Property::Format => "responses are well-formed: canonical numbers, ids and documented shapes",
+            Property::Format => {
+                "responses are well-formed: canonical numbers, ids and documented shapes"
+            }
             Property::Uniqueness => "no two records of a stream share a sequence number",
             Property::Routing => "a record lands in the open shard owning its hash key",
             Property::HashPartition => "open shards partition the hash key space",

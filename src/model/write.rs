@@ -2,12 +2,11 @@
 
 use super::state::{LoggedRecord, Window};
 use super::{
-    ExpectedError, MAX_DATA_BYTES, MAX_PUT_RECORDS_BYTES, MAX_PUT_RECORDS_ENTRIES, Model,
-    Observed, Origin, Property, Verdict, Violation,
+    ExpectedError, MAX_DATA_BYTES, MAX_PUT_RECORDS_BYTES, MAX_PUT_RECORDS_ENTRIES, Model, Observed,
+    Origin, Property, Verdict, Violation,
 };
 use crate::api::{
-    ENTRY_ERROR_KINDS, PutRecordRequest, PutRecordResponse, PutRecordsRequest,
-    PutRecordsResponse,
+    ENTRY_ERROR_KINDS, PutRecordRequest, PutRecordResponse, PutRecordsRequest, PutRecordsResponse,
 };
 use crate::sequencer::SequencerError;
 use crate::types::{
@@ -22,6 +21,9 @@ struct Entry {
     partition_key: PartitionKey,
     data: Bytes,
 }
+
+/// Validated entries, the ordering number, and errors Kinesis may also answer with.
+type PutPlan = (Vec<Entry>, Option<SequenceNumber>, Vec<ErrorKind>);
 
 /// Raw fields of one record to put.
 struct RawEntry<'a> {
@@ -44,7 +46,11 @@ impl Model {
             explicit_hash_key: req.explicit_hash_key.as_deref(),
             path: String::new(),
         };
-        let plan = self.plan_put(&req.stream_name, std::slice::from_ref(&raw), req.sequence_number_for_ordering.as_deref());
+        let plan = self.plan_put(
+            &req.stream_name,
+            std::slice::from_ref(&raw),
+            req.sequence_number_for_ordering.as_deref(),
+        );
         let (mut entries, snfo, ambiguous) = match plan {
             Ok(p) => p,
             Err(e) => return self.expect_error(e, obs, "PutRecord"),
@@ -60,7 +66,14 @@ impl Model {
             Some(Ok(r)) => Some(*r),
             None => None,
         };
-        self.append(&req.stream_name, entry, snfo.as_ref(), observed, w, "PutRecord")
+        self.append(
+            &req.stream_name,
+            entry,
+            snfo.as_ref(),
+            observed,
+            w,
+            "PutRecord",
+        )
     }
 
     pub(super) fn put_records(
@@ -118,7 +131,7 @@ impl Model {
         }))
     }
 
-    fn plan_batch(&self, stream: &str, raws: &[RawEntry<'_>]) -> Result<(Vec<Entry>, Option<SequenceNumber>, Vec<ErrorKind>), ExpectedError> {
+    fn plan_batch(&self, stream: &str, raws: &[RawEntry<'_>]) -> Result<PutPlan, ExpectedError> {
         if raws.is_empty() || raws.len() > MAX_PUT_RECORDS_ENTRIES {
             StreamName::parse(stream)?;
             let constraint = if raws.is_empty() {
@@ -126,9 +139,17 @@ impl Model {
             } else {
                 "Member must have length less than or equal to 500"
             };
-            return Err(KinesisError::validation(format!("[{} entries]", raws.len()), "records", constraint).into());
+            return Err(KinesisError::validation(
+                format!("[{} entries]", raws.len()),
+                "records",
+                constraint,
+            )
+            .into());
         }
-        let total: usize = raws.iter().map(|r| r.data.len() + r.partition_key.len()).sum();
+        let total: usize = raws
+            .iter()
+            .map(|r| r.data.len() + r.partition_key.len())
+            .sum();
         let plan = self.plan_put(stream, raws, None)?;
         if total > MAX_PUT_RECORDS_BYTES {
             // The 5 MiB request budget is not a shape constraint; which exception AWS answers
@@ -150,16 +171,21 @@ impl Model {
         stream_name: &str,
         raws: &[RawEntry<'_>],
         snfo: Option<&str>,
-    ) -> Result<(Vec<Entry>, Option<SequenceNumber>, Vec<ErrorKind>), ExpectedError> {
+    ) -> Result<PutPlan, ExpectedError> {
         StreamName::parse(stream_name)?;
         let mut entries = Vec::with_capacity(raws.len());
         let mut explicit = Vec::with_capacity(raws.len());
         let mut ambiguous = Vec::new();
         for raw in raws {
-            let partition_key = PartitionKey::parse(raw.partition_key, &format!("{}partitionKey", raw.path))?;
+            let partition_key =
+                PartitionKey::parse(raw.partition_key, &format!("{}partitionKey", raw.path))?;
             if raw.data.len() > MAX_DATA_BYTES {
                 return Err(KinesisError::validation(
-                    format!("java.nio.HeapByteBuffer[pos=0 lim={} cap={}]", raw.data.len(), raw.data.len()),
+                    format!(
+                        "java.nio.HeapByteBuffer[pos=0 lim={} cap={}]",
+                        raw.data.len(),
+                        raw.data.len()
+                    ),
                     &format!("{}data", raw.path),
                     "Member must have length less than or equal to 1048576",
                 )
@@ -167,7 +193,10 @@ impl Model {
             }
             if raw.data.len() + raw.partition_key.len() > MAX_DATA_BYTES {
                 // 1 MiB counts the key too in the docs but not in the shape (§11.22).
-                ambiguous.extend([ErrorKind::ValidationException, ErrorKind::InvalidArgumentException]);
+                ambiguous.extend([
+                    ErrorKind::ValidationException,
+                    ErrorKind::InvalidArgumentException,
+                ]);
             }
             let mut ehk_value = raw.explicit_hash_key;
             if let Some(ehk) = raw.explicit_hash_key {
@@ -176,7 +205,8 @@ impl Model {
                     // matches it against the whole string is an inference (§1.1), so a value
                     // with leading zeros may be refused or read as its numeric value.
                     ambiguous.push(ErrorKind::ValidationException);
-                    ehk_value = Some(ehk.trim_start_matches('0')).map(|t| if t.is_empty() { "0" } else { t });
+                    ehk_value = Some(ehk.trim_start_matches('0'))
+                        .map(|t| if t.is_empty() { "0" } else { t });
                 } else if !is_canonical_decimal(ehk, 39) {
                     return Err(KinesisError::validation(
                         ehk,
@@ -199,7 +229,10 @@ impl Model {
                 // Unanchored pattern (§1.1), as for explicit hash keys above.
                 ambiguous.push(ErrorKind::ValidationException);
                 let trimmed = s.trim_start_matches('0');
-                Some(SequenceNumber::parse(if trimmed.is_empty() { "0" } else { trimmed }, "sequenceNumberForOrdering")?)
+                Some(SequenceNumber::parse(
+                    if trimmed.is_empty() { "0" } else { trimmed },
+                    "sequenceNumberForOrdering",
+                )?)
             }
             Some(s) => Some(SequenceNumber::parse(s, "sequenceNumberForOrdering")?),
         };
@@ -224,7 +257,11 @@ impl Model {
             }
         }
         if let Some(first) = semantic.first() {
-            let others: Vec<ErrorKind> = semantic.iter().map(|e| e.kind).chain(ambiguous.iter().copied()).collect();
+            let others: Vec<ErrorKind> = semantic
+                .iter()
+                .map(|e| e.kind)
+                .chain(ambiguous.iter().copied())
+                .collect();
             return Err(ExpectedError::any_of(first.clone(), &others));
         }
         if let Some(n) = &ordering {
@@ -233,7 +270,11 @@ impl Model {
                 ambiguous.push(ErrorKind::InvalidArgumentException);
             }
         }
-        if self.streams.get(stream_name).is_some_and(|s| s.reshape_target.is_some()) {
+        if self
+            .streams
+            .get(stream_name)
+            .is_some_and(|s| s.reshape_target.is_some())
+        {
             return Err(ExpectedError::exactly(KinesisError::internal(
                 "the model needs a complete ListShards after UpdateShardCount before data operations",
             )));
@@ -262,20 +303,28 @@ impl Model {
             stream.transition_pending = false;
         }
         let Some(idx) = stream.route(entry.key) else {
-            return Err(Violation::new(Property::HashPartition, format!("no open shard owns hash key {}", entry.key)));
+            return Err(Violation::new(
+                Property::HashPartition,
+                format!("no open shard owns hash key {}", entry.key),
+            ));
         };
         let parents_max = super::lifecycle::parents_last(stream, idx);
         let shard = &mut stream.shards[idx];
         let response = match observed {
             None => match shard.sequencer.next(w.mid() / 1000, snfo) {
-                Ok(seq) => PutRecordResponse { shard_id: shard.id, sequence_number: seq },
+                Ok(seq) => PutRecordResponse {
+                    shard_id: shard.id,
+                    sequence_number: seq,
+                },
                 Err(SequencerError::UndecodableOrderingNumber(n)) => {
                     return Ok(Err(KinesisError::invalid_argument(format!(
                         "ExclusiveMinimumSequenceNumber {n} used in PutRecord on stream {stream_name} under account {ACCOUNT_ID} is invalid."
                     ))));
                 }
                 Err(SequencerError::Exhausted) => {
-                    return Ok(Err(KinesisError::internal("the shard's sequence counter is exhausted")));
+                    return Ok(Err(KinesisError::internal(
+                        "the shard's sequence counter is exhausted",
+                    )));
                 }
             },
             Some(r) => r,
@@ -284,30 +333,45 @@ impl Model {
         if response.shard_id != shard.id {
             return Err(Violation::new(
                 Property::Routing,
-                format!("{context}: hash key {} belongs to {} but the record went to {}", entry.key, shard.id, response.shard_id),
+                format!(
+                    "{context}: hash key {} belongs to {} but the record went to {}",
+                    entry.key, shard.id, response.shard_id
+                ),
             ));
         }
         if require_aws && crate::sequencer::SeqFormat::AwsV2.decode(&seq).is_none() {
-            return Err(Violation::new(Property::Format, format!("{context}: {seq} is not a 56-digit AWS-layout number")));
+            return Err(Violation::new(
+                Property::Format,
+                format!("{context}: {seq} is not a 56-digit AWS-layout number"),
+            ));
         }
         if let Some(last) = shard.last_seq() {
             if seq <= last {
                 return Err(Violation::new(
                     Property::ShardOrder,
-                    format!("{context}: {} got {seq}, not above its previous record {last}", shard.id),
+                    format!(
+                        "{context}: {} got {seq}, not above its previous record {last}",
+                        shard.id
+                    ),
                 ));
             }
         }
         if let Some(start) = shard.start {
             if seq <= start {
-                return Err(Violation::new(Property::ShardOrder, format!("{context}: {seq} is not above {}'s start {start}", shard.id)));
+                return Err(Violation::new(
+                    Property::ShardOrder,
+                    format!("{context}: {seq} is not above {}'s start {start}", shard.id),
+                ));
             }
         }
         if let Some(p) = parents_max {
             if seq <= p {
                 return Err(Violation::new(
                     Property::CrossReshardOrder,
-                    format!("{context}: child {} got {seq}, not above its parents' number {p}", shard.id),
+                    format!(
+                        "{context}: child {} got {seq}, not above its parents' number {p}",
+                        shard.id
+                    ),
                 ));
             }
         }
@@ -320,7 +384,10 @@ impl Model {
             }
         }
         if !stream.issued.insert(seq) {
-            return Err(Violation::new(Property::Uniqueness, format!("{context}: {seq} was already issued in stream {stream_name}")));
+            return Err(Violation::new(
+                Property::Uniqueness,
+                format!("{context}: {seq} was already issued in stream {stream_name}"),
+            ));
         }
         let shard = &mut stream.shards[idx];
         shard.log.push(LoggedRecord {
@@ -329,24 +396,43 @@ impl Model {
             data: entry.data,
             arrival: w,
         });
-        self.origins.insert(seq, Origin { incarnation: stream.incarnation, shard: response.shard_id });
+        self.origins.insert(
+            seq,
+            Origin {
+                incarnation: stream.incarnation,
+                shard: response.shard_id,
+            },
+        );
         Ok(Ok(response))
     }
 }
 
-fn check_batch_shape(resp: &PutRecordsResponse, expected: usize, transient_ok: bool) -> Result<(), Violation> {
+fn check_batch_shape(
+    resp: &PutRecordsResponse,
+    expected: usize,
+    transient_ok: bool,
+) -> Result<(), Violation> {
     let shape = |d: String| Violation::new(Property::PutRecordsShape, d);
     if resp.records.len() != expected {
-        return Err(shape(format!("{} results for {expected} entries", resp.records.len())));
+        return Err(shape(format!(
+            "{} results for {expected} entries",
+            resp.records.len()
+        )));
     }
     let failed = resp.records.iter().filter(|r| r.is_err()).count();
     if failed != resp.failed_record_count as usize {
-        return Err(shape(format!("FailedRecordCount {} but {failed} entries failed", resp.failed_record_count)));
+        return Err(shape(format!(
+            "FailedRecordCount {} but {failed} entries failed",
+            resp.failed_record_count
+        )));
     }
     for (i, r) in resp.records.iter().enumerate() {
         if let Err(e) = r {
             if !ENTRY_ERROR_KINDS.contains(&e.kind) || !transient_ok {
-                return Err(shape(format!("entry {i} failed with {}: {}", e.kind, e.message)));
+                return Err(shape(format!(
+                    "entry {i} failed with {}: {}",
+                    e.kind, e.message
+                )));
             }
         }
     }
