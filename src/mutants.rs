@@ -90,7 +90,7 @@ impl BrokenTwin {
     pub fn caught_as(self) -> &'static [Property] {
         match self {
             BrokenTwin::AfterSequenceNumberInclusive | BrokenTwin::LatestIncludesLastRecord => {
-                &[Property::IteratorPosition]
+                &[Property::IteratorPosition, Property::Continuity]
             }
             BrokenTwin::LittleEndianHashKey
             | BrokenTwin::ExplicitHashKeyIgnored

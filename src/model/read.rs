@@ -68,9 +68,11 @@ impl Model {
                 || !same_place(known, &iterator)
             {
                 return Err(Violation::new(
-                    Property::IteratorPosition,
+                    Property::Continuity,
                     format!(
-                        "the same iterator string stands for {} from {} and for {} from {}",
+                        "the implementation handed out the same iterator string for two different positions: \
+                         earlier it had to resume {} at {}, now it has to resume {} at {}; one of the two \
+                         skips or repeats records",
                         known.shard, known.from, iterator.shard, iterator.from
                     ),
                 ));
