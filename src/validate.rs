@@ -84,3 +84,20 @@ pub fn iterator_shape(token: &str) -> Result<(), KinesisError> {
     }
     Ok(())
 }
+
+/// Largest ListShards page (kinesis-semantics §6.6, §11.19).
+pub const LIST_SHARDS_PAGE: usize = 1000;
+
+/// Checks a ListShards `MaxResults` (1..=10000) and returns the effective page size
+/// (at most [`LIST_SHARDS_PAGE`]).
+pub fn list_shards_page(max_results: Option<i64>) -> Result<usize, KinesisError> {
+    match max_results {
+        None => Ok(LIST_SHARDS_PAGE),
+        Some(m) if (1..=10_000).contains(&m) => Ok((m as usize).min(LIST_SHARDS_PAGE)),
+        Some(m) => Err(KinesisError::validation(
+            m,
+            "maxResults",
+            "Member must have value between 1 and 10000",
+        )),
+    }
+}

@@ -18,8 +18,6 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// Largest ListShards page.
-const LIST_SHARDS_PAGE: usize = 1000;
 /// Most shards after UpdateShardCount.
 const MAX_TARGET_SHARDS: i64 = 10_000;
 /// UpdateShardCount calls per rolling day.
@@ -130,17 +128,7 @@ impl MemoryStream {
         &self,
         req: &ListShardsRequest,
     ) -> Result<ListShardsResponse, KinesisError> {
-        let page = match req.max_results {
-            None => LIST_SHARDS_PAGE,
-            Some(m) if (1..=10_000).contains(&m) => (m as usize).min(LIST_SHARDS_PAGE),
-            Some(m) => {
-                return Err(KinesisError::validation(
-                    m,
-                    "maxResults",
-                    "Member must have value between 1 and 10000",
-                ));
-            }
-        };
+        let page = crate::validate::list_shards_page(req.max_results)?;
         let (stream, after) = match (&req.stream_name, &req.next_token) {
             (Some(_), Some(_)) => {
                 return Err(KinesisError::invalid_argument(

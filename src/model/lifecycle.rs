@@ -14,9 +14,6 @@ use crate::types::{
 };
 use std::collections::HashSet;
 
-/// Largest page ListShards returns (kinesis-semantics §6.6, §11.19).
-const LIST_SHARDS_PAGE: usize = 1000;
-
 impl Model {
     /// Validates a stream name and finds the stream.
     pub(super) fn lookup(&self, raw: &str) -> Result<&StreamState, ExpectedError> {
@@ -275,18 +272,7 @@ impl Model {
         req: &ListShardsRequest,
         w: Window,
     ) -> Result<ListingState, ExpectedError> {
-        let max_results = match req.max_results {
-            None => LIST_SHARDS_PAGE,
-            Some(m) if (1..=10_000).contains(&m) => (m as usize).min(LIST_SHARDS_PAGE),
-            Some(m) => {
-                return Err(KinesisError::validation(
-                    m,
-                    "maxResults",
-                    "Member must have value between 1 and 10000",
-                )
-                .into());
-            }
-        };
+        let max_results = crate::validate::list_shards_page(req.max_results)?;
         match (&req.stream_name, &req.next_token) {
             (Some(_), Some(_)) => Err(KinesisError::invalid_argument(
                 "NextToken and StreamName cannot be provided together.",
