@@ -94,13 +94,29 @@ impl Model {
                 return Err(e.clone().into());
             }
         }
+        let mut leading_zero = false;
         let starting = match &req.starting_sequence_number {
             None => None,
+            Some(raw)
+                if super::write::leading_zero_decimal(raw)
+                    && raw.len() <= SequenceNumber::MAX_DIGITS =>
+            {
+                // Unanchored pattern (§1.1): the value may be refused or read numerically.
+                leading_zero = true;
+                let trimmed = raw.trim_start_matches('0');
+                Some(SequenceNumber::parse(
+                    if trimmed.is_empty() { "0" } else { trimmed },
+                    "startingSequenceNumber",
+                )?)
+            }
             Some(raw) => Some(SequenceNumber::parse(raw, "startingSequenceNumber")?),
         };
         let kind = req.shard_iterator_type;
         let mut semantic: Vec<KinesisError> = Vec::new();
         let mut ambiguous = Vec::new();
+        if leading_zero {
+            ambiguous.push(ErrorKind::ValidationException);
+        }
         match (kind.needs_sequence_number(), starting.is_some()) {
             (true, false) | (false, true) => semantic.push(KinesisError::invalid_argument(format!(
                 "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {}.",

@@ -440,6 +440,6 @@ fn check_batch_shape(
 }
 
 /// `0…0<digits>`: all digits with at least one superfluous leading zero.
-fn leading_zero_decimal(raw: &str) -> bool {
+pub(super) fn leading_zero_decimal(raw: &str) -> bool {
     raw.len() > 1 && raw.starts_with('0') && raw.bytes().all(|b| b.is_ascii_digit())
 }
