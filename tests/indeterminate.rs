@@ -115,7 +115,12 @@ fn occasional_unknown_outcomes_are_indeterminate_cases_not_violations() {
         "a transport fault was judged a violation: {:?}",
         report.status
     );
-    println!("{} of {} cases indeterminate; area {}", report.indeterminate_cases, report.cases, report.status_word());
+    println!(
+        "{} of {} cases indeterminate; area {}",
+        report.indeterminate_cases,
+        report.cases,
+        report.status_word()
+    );
 }
 
 #[test]

@@ -48,6 +48,16 @@ struct Violation {
     detail: String,
 }
 
+/// The first line of `text`, at most 160 characters, with table separators escaped.
+fn one_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default();
+    let mut short: String = line.chars().take(160).collect();
+    if line.chars().count() > 160 {
+        short.push('…');
+    }
+    short.replace('|', "\\|")
+}
+
 fn anchor(implementation: &str, id: &str) -> String {
     format!("{implementation}-{id}")
         .to_lowercase()
@@ -118,7 +128,7 @@ pub fn run(inputs: &[String], out: &str, expectations: &[String]) -> Result<(), 
                         "{other}{}",
                         a.reason
                             .as_ref()
-                            .map_or(String::new(), |r| format!(": {r}"))
+                            .map_or(String::new(), |r| format!(": {}", one_line(r)))
                     ),
                 },
             };
@@ -168,7 +178,9 @@ pub fn run(inputs: &[String], out: &str, expectations: &[String]) -> Result<(), 
                 let _ = writeln!(
                     md,
                     "- Broken property: `{}` — {} ({} cases showed it)\n",
-                    d.counterexample.violation.property, d.counterexample.violation.detail, d.cases
+                    d.counterexample.violation.property,
+                    one_line(&d.counterexample.violation.detail),
+                    d.cases
                 );
                 let _ = writeln!(
                     md,
