@@ -5,9 +5,8 @@
 //! afterwards fixed-size runs print tables with the scaling factor of each two-thread
 //! configuration over one thread, on the shard log and through `StreamService::put_record`,
 //! both by wall clock and per on-CPU second (the latter survives other work on a shared
-//! machine). Two threads on different shards share nothing but the
-//! allocator, so they should scale (target: at least 1.6x); two threads on one shard serialise
-//! on its lock.
+//! machine). Two threads on different shards share nothing but the allocator, so they should
+//! scale (target: at least 1.6x); two threads on one shard serialise on its lock.
 
 use bytes::Bytes;
 use criterion::{Criterion, SamplingMode, Throughput};
