@@ -4,6 +4,7 @@ mod check;
 mod endpoint;
 mod matrix;
 mod table;
+mod throughput;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -42,6 +43,16 @@ enum Command {
         /// Where to write the Markdown.
         #[arg(long, default_value = "docs/conformance.md")]
         out: String,
+    },
+    /// Run one clickstream workload through the trait against the embedded service and the
+    /// given endpoints, and print their throughput side by side.
+    Throughput {
+        /// Endpoints as `name=url` (e.g. `kinesalite=http://127.0.0.1:4567`).
+        #[arg(long = "endpoint")]
+        endpoints: Vec<String>,
+        /// PutRecord calls per implementation.
+        #[arg(long, default_value_t = 2000)]
+        events: usize,
     },
     /// Check every stateright model exhaustively and print state counts and speed.
     Models {
@@ -97,6 +108,10 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         } => {
             matrix::run(&inputs, &out, &expectations)?;
             println!("wrote {out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Throughput { endpoints, events } => {
+            throughput::run(&endpoints, events)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Models { scale } => {
