@@ -174,18 +174,25 @@ pub fn run_area(
                 indeterminate_why.clone().unwrap_or_default()
             ),
         },
-        Err(TestError::Fail(_, (shards, list))) => {
+        Err(TestError::Fail(reason, (shards, list))) => {
             let fails = |run: &CaseRun| match &run.stop {
                 Some(Stop::Violation(v)) => cfg.expectations.find(area, v).is_none(),
                 _ => false,
             };
-            let list = minimize(&execute, shards, list, &fails, deadline());
-            let run = execute(shards, &list);
-            match run.stop.clone() {
-                Some(Stop::Violation(violation)) => AreaStatus::Failed { counterexample: Box::new(counterexample(violation, &run)) },
-                Some(Stop::Indeterminate(why)) => AreaStatus::Indeterminate { reason: why },
+            match minimize(&execute, shards, list, &fails, deadline()) {
+                Some(run) => match run.stop.clone() {
+                    Some(Stop::Violation(violation)) => AreaStatus::Failed {
+                        counterexample: Box::new(counterexample(violation, &run)),
+                    },
+                    _ => AreaStatus::Indeterminate {
+                        reason: reason.to_string(),
+                    },
+                },
                 None => AreaStatus::Indeterminate {
-                    reason: "the minimal failing case passed when replayed: the implementation is nondeterministic".into(),
+                    reason: format!(
+                        "a violation was seen once but did not happen again when the case was replayed \
+                         (the implementation is nondeterministic here): {reason}"
+                    ),
                 },
             }
         }
@@ -200,8 +207,9 @@ pub fn run_area(
     }
     for (id, shards, list, count) in seen.into_inner().unwrap_or_else(|p| p.into_inner()) {
         let same = |run: &CaseRun| matches!(&run.stop, Some(Stop::Violation(v)) if cfg.expectations.find(area, v).is_some_and(|k| k.id == id));
-        let list = minimize(&execute, shards, list, &same, deadline());
-        let run = execute(shards, &list);
+        let Some(run) = minimize(&execute, shards, list, &same, deadline()) else {
+            continue;
+        };
         if let Some(Stop::Violation(v)) = run.stop.clone() {
             report.divergences.push(Divergence {
                 id,
@@ -226,14 +234,20 @@ fn totals(c: &AtomicU64) -> u64 {
 }
 
 /// Greedy one-at-a-time removal after proptest's shrinking: drops every operation whose
-/// removal keeps `still_fails` true, until a fixed point or the deadline.
+/// removal keeps `still_fails` true, until a fixed point or the deadline. Returns the last run
+/// that still failed, or `None` when the case no longer fails at all (a nondeterministic
+/// implementation).
 fn minimize(
     execute: &dyn Fn(i64, &[Op]) -> CaseRun,
     shards: i64,
     mut list: Vec<Op>,
     still_fails: &dyn Fn(&CaseRun) -> bool,
     deadline: Instant,
-) -> Vec<Op> {
+) -> Option<CaseRun> {
+    let mut last = execute(shards, &list);
+    if !still_fails(&last) {
+        return None;
+    }
     let mut changed = true;
     while changed && Instant::now() < deadline {
         changed = false;
@@ -242,11 +256,13 @@ fn minimize(
             i -= 1;
             let mut shorter = list.clone();
             shorter.remove(i);
-            if still_fails(&execute(shards, &shorter)) {
+            let run = execute(shards, &shorter);
+            if still_fails(&run) {
                 list = shorter;
+                last = run;
                 changed = true;
             }
         }
     }
-    list
+    Some(last)
 }
