@@ -191,6 +191,23 @@ pub fn run(inputs: &[String], out: &str, expectations: &[String]) -> Result<(), 
             }
         }
     }
+    md.push_str("\n## Unrecorded failures\n\nViolations not (yet) in the implementation's expectations file, with their shrunk counterexamples.\n");
+    for r in &runs {
+        for a in &r.areas {
+            if let Some(c) = &a.counterexample {
+                let _ = writeln!(
+                    md,
+                    "\n### {}: {} — `{}`\n\n{}\n\n```text\n{}\n```\nReplay: `{}`",
+                    r.implementation,
+                    a.area,
+                    c.violation.property,
+                    one_line(&c.violation.detail),
+                    c.steps.join("\n"),
+                    c.replay
+                );
+            }
+        }
+    }
     std::fs::write(out, md).map_err(|source| CliError::Write {
         path: out.into(),
         source,
