@@ -101,3 +101,16 @@ pub fn list_shards_page(max_results: Option<i64>) -> Result<usize, KinesisError>
         )),
     }
 }
+
+/// Checks a CreateStream request's shape: the stream name and `ShardCount >= 1`.
+pub fn create_stream_shape(stream_name: &str, shard_count: i64) -> Result<(), KinesisError> {
+    crate::types::StreamName::parse(stream_name)?;
+    if shard_count < 1 {
+        return Err(KinesisError::validation(
+            shard_count,
+            "shardCount",
+            "Member must have value greater than or equal to 1",
+        ));
+    }
+    Ok(())
+}

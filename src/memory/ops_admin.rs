@@ -58,14 +58,7 @@ impl MemoryStream {
     }
 
     pub(super) fn create_stream_impl(&self, req: &CreateStreamRequest) -> Result<(), KinesisError> {
-        StreamName::parse(&req.stream_name)?;
-        if req.shard_count < 1 {
-            return Err(KinesisError::validation(
-                req.shard_count,
-                "shardCount",
-                "Member must have value greater than or equal to 1",
-            ));
-        }
+        validate::create_stream_shape(&req.stream_name, req.shard_count)?;
         let mut next_incarnation = self.catalog.lock();
         let current = self.streams.load();
         if current.contains_key(&req.stream_name) {

@@ -85,15 +85,7 @@ impl Model {
     }
 
     fn plan_create(&self, req: &CreateStreamRequest) -> Result<(), ExpectedError> {
-        StreamName::parse(&req.stream_name)?;
-        if req.shard_count < 1 {
-            return Err(KinesisError::validation(
-                req.shard_count,
-                "shardCount",
-                "Member must have value greater than or equal to 1",
-            )
-            .into());
-        }
+        crate::validate::create_stream_shape(&req.stream_name, req.shard_count)?;
         if self.streams.contains_key(&req.stream_name) {
             return Err(KinesisError::in_use(format!(
                 "Stream {} under account {ACCOUNT_ID} already exists.",
