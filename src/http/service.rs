@@ -126,6 +126,28 @@ impl HttpService {
         }
         self.runtime.block_on(request)
     }
+
+    /// Sends an operation with no output and maps its error.
+    fn run_unit<O, E>(
+        &self,
+        operation: &'static str,
+        request: impl Future<
+            Output = Result<
+                O,
+                aws_sdk_kinesis::error::SdkError<E, aws_sdk_kinesis::config::http::HttpResponse>,
+            >,
+        >,
+    ) -> Result<(), KinesisError>
+    where
+        E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        self.run(async {
+            request
+                .await
+                .map(drop)
+                .map_err(|e| errors::from_sdk(operation, e))
+        })
+    }
 }
 
 impl StreamService for HttpService {
@@ -143,12 +165,7 @@ impl StreamService for HttpService {
             .create_stream()
             .stream_name(self.wire_name(&req.stream_name))
             .shard_count(clamp_i32(req.shard_count));
-        self.run(async {
-            call.send()
-                .await
-                .map(drop)
-                .map_err(|e| errors::from_sdk("CreateStream", e))
-        })
+        self.run_unit("CreateStream", call.send())
     }
 
     fn delete_stream(&self, req: &StreamRequest) -> Result<(), KinesisError> {
@@ -156,12 +173,7 @@ impl StreamService for HttpService {
             .client
             .delete_stream()
             .stream_name(self.wire_name(&req.stream_name));
-        self.run(async {
-            call.send()
-                .await
-                .map(drop)
-                .map_err(|e| errors::from_sdk("DeleteStream", e))
-        })
+        self.run_unit("DeleteStream", call.send())
     }
 
     fn describe_stream_summary(&self, req: &StreamRequest) -> Result<StreamSummary, KinesisError> {
@@ -330,12 +342,7 @@ impl StreamService for HttpService {
             .stream_name(self.wire_name(&req.stream_name))
             .shard_to_split(&req.shard_to_split)
             .new_starting_hash_key(&req.new_starting_hash_key);
-        self.run(async {
-            call.send()
-                .await
-                .map(drop)
-                .map_err(|e| errors::from_sdk("SplitShard", e))
-        })
+        self.run_unit("SplitShard", call.send())
     }
 
     fn merge_shards(&self, req: &MergeShardsRequest) -> Result<(), KinesisError> {
@@ -345,12 +352,7 @@ impl StreamService for HttpService {
             .stream_name(self.wire_name(&req.stream_name))
             .shard_to_merge(&req.shard_to_merge)
             .adjacent_shard_to_merge(&req.adjacent_shard_to_merge);
-        self.run(async {
-            call.send()
-                .await
-                .map(drop)
-                .map_err(|e| errors::from_sdk("MergeShards", e))
-        })
+        self.run_unit("MergeShards", call.send())
     }
 
     fn update_shard_count(
@@ -388,12 +390,7 @@ impl StreamService for HttpService {
             .increase_stream_retention_period()
             .stream_name(self.wire_name(&req.stream_name))
             .retention_period_hours(clamp_i32(req.retention_period_hours));
-        self.run(async {
-            call.send()
-                .await
-                .map(drop)
-                .map_err(|e| errors::from_sdk("IncreaseStreamRetentionPeriod", e))
-        })
+        self.run_unit("IncreaseStreamRetentionPeriod", call.send())
     }
 
     fn decrease_stream_retention_period(&self, req: &RetentionRequest) -> Result<(), KinesisError> {
@@ -402,12 +399,7 @@ impl StreamService for HttpService {
             .decrease_stream_retention_period()
             .stream_name(self.wire_name(&req.stream_name))
             .retention_period_hours(clamp_i32(req.retention_period_hours));
-        self.run(async {
-            call.send()
-                .await
-                .map(drop)
-                .map_err(|e| errors::from_sdk("DecreaseStreamRetentionPeriod", e))
-        })
+        self.run_unit("DecreaseStreamRetentionPeriod", call.send())
     }
 
     fn now_ms(&self) -> u64 {
