@@ -45,11 +45,23 @@ pub struct CheckArgs {
     /// Also write the results as JSON to this file.
     #[arg(long)]
     json: Option<String>,
+    /// Also write the results as a Markdown conformance report to this file.
+    #[arg(long)]
+    markdown: Option<String>,
     /// Check a Kinesis-compatible endpoint over HTTP instead (e.g. http://127.0.0.1:4567).
     #[arg(long, conflicts_with_all = ["target", "twin"])]
     endpoint: Option<String>,
+    /// Check Amazon Kinesis itself, with the standard credential chain. Creates real, billed
+    /// streams named `seqcheck<run>-…` (1 to 3 shards at creation; resharding cases split
+    /// them further) and deletes them at the end of every case;
+    /// use a dedicated account.
+    #[arg(long, conflicts_with_all = ["target", "twin", "endpoint"])]
+    aws: bool,
+    /// Region for `--endpoint` or `--aws` (default: `AWS_REGION`, the profile, then us-east-1).
+    #[arg(long)]
+    region: Option<String>,
     /// Recorded divergences of the endpoint: tolerated and reported; new ones fail.
-    #[arg(long, requires = "endpoint")]
+    #[arg(long)]
     expectations: Option<String>,
     /// A name for the implementation in reports (default: derived from the target).
     #[arg(long)]
@@ -77,45 +89,70 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     let run_nonce = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() % 1_000_000);
-    let name_prefix = if args.endpoint.is_some() {
+    let remote = args.endpoint.is_some() || args.aws;
+    if args.expectations.is_some() && !remote {
+        return Err(CliError::Setup(
+            "--expectations applies to --endpoint or --aws runs only".into(),
+        ));
+    }
+    // Stream names carry the run's nonce on live services so runs never collide; they are
+    // built by the runner (not prefixed by the adapter), so deliberately invalid names reach
+    // the service unchanged.
+    let name_prefix = if args.aws {
+        format!("seqcheck{run_nonce}")
+    } else if remote {
         format!("sc{run_nonce}")
     } else {
         "sc".into()
     };
-    let factory: Box<dyn Fn() -> Arc<dyn StreamService> + Sync> =
-        match (args.twin, args.target, &args.endpoint) {
-            (_, _, Some(url)) => {
-                let options = seqcheck::http::HttpOptions {
-                    operation_timeout: std::time::Duration::from_secs(20),
-                    ..Default::default()
-                };
-                let service = seqcheck::http::HttpService::with_options(url, None, options)
+    let factory: Box<dyn Fn() -> Arc<dyn StreamService> + Sync> = match (args.twin, args.target) {
+        _ if remote => {
+            let options = seqcheck::http::HttpOptions {
+                operation_timeout: std::time::Duration::from_secs(20),
+                ..Default::default()
+            };
+            let service = match &args.endpoint {
+                Some(url) => {
+                    seqcheck::http::HttpService::with_options(url, args.region.as_deref(), options)
+                }
+                None => seqcheck::http::HttpService::aws_with_options(
+                    "",
+                    args.region.as_deref(),
+                    options,
+                ),
+            }
+            .map_err(|e| CliError::Setup(e.to_string()))?;
+            let (caps, evidence) = super::endpoint::probe(&service, &name_prefix);
+            for line in &evidence {
+                println!("unsupported: {line}");
+            }
+            unsupported.extend(evidence);
+            model = super::endpoint::model_config(args.aws);
+            if let Some(path) = &args.expectations {
+                expectations = seqcheck::conformance::Expectations::load(path)
                     .map_err(|e| CliError::Setup(e.to_string()))?;
-                let (caps, evidence) = super::endpoint::probe(&service, &name_prefix);
-                for line in &evidence {
-                    println!("unsupported: {line}");
-                }
-                unsupported.extend(evidence);
-                model = super::endpoint::model_config(false);
-                if let Some(path) = &args.expectations {
-                    expectations = seqcheck::conformance::Expectations::load(path)
-                        .map_err(|e| CliError::Setup(e.to_string()))?;
-                }
-                let shared: Arc<dyn StreamService> = Arc::new(service.with_capabilities(caps));
-                Box::new(move || Arc::clone(&shared))
             }
-            (Some(twin), _, None) => Box::new(move || Arc::<dyn StreamService>::from(twin.build())),
-            (None, Target::Embedded, None) => {
-                Box::new(|| Arc::new(in_process_memory()) as Arc<dyn StreamService>)
-            }
-            (None, Target::Model, None) => {
-                Box::new(|| Arc::new(in_process_model()) as Arc<dyn StreamService>)
-            }
-        };
+            let shared: Arc<dyn StreamService> = Arc::new(service.with_capabilities(caps));
+            Box::new(move || Arc::clone(&shared))
+        }
+        (Some(twin), _) => Box::new(move || Arc::<dyn StreamService>::from(twin.build())),
+        (None, Target::Embedded) => {
+            Box::new(|| Arc::new(in_process_memory()) as Arc<dyn StreamService>)
+        }
+        (None, Target::Model) => {
+            Box::new(|| Arc::new(in_process_model()) as Arc<dyn StreamService>)
+        }
+    };
     let implementation = args.label.clone().unwrap_or_else(|| factory().name());
     let mut replay = "cargo run --release -- check".to_owned();
-    if let Some(url) = &args.endpoint {
-        replay.push_str(&format!(" --endpoint {url}"));
+    if remote {
+        match &args.endpoint {
+            Some(url) => replay.push_str(&format!(" --endpoint {url}")),
+            None => replay.push_str(" --aws"),
+        }
+        if let Some(region) = &args.region {
+            replay.push_str(&format!(" --region {region}"));
+        }
         if let Some(path) = &args.expectations {
             replay.push_str(&format!(" --expectations {path}"));
         }
@@ -136,7 +173,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         model,
         expectations,
         // Each case on a live endpoint takes a second or more: bound shrinking harder.
-        max_shrink_ms: if args.endpoint.is_some() {
+        max_shrink_ms: if remote {
             20_000
         } else {
             RunConfig::default().max_shrink_ms
@@ -178,7 +215,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             );
         }
     }
-    if let Some(path) = &args.json {
+    if args.json.is_some() || args.markdown.is_some() {
         let report = RunReport {
             implementation: &implementation,
             unsupported: &unsupported,
@@ -186,12 +223,16 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             cases_per_area: args.cases,
             areas: &reports,
         };
-        std::fs::write(path, serde_json::to_string_pretty(&report)?).map_err(|source| {
-            CliError::Write {
+        let json = serde_json::to_string_pretty(&report)?;
+        if let Some(path) = &args.json {
+            std::fs::write(path, &json).map_err(|source| CliError::Write {
                 path: path.clone(),
                 source,
-            }
-        })?;
+            })?;
+        }
+        if let Some(path) = &args.markdown {
+            super::matrix::single(&json, path, args.expectations.as_deref())?;
+        }
     }
     Ok(if failed {
         ExitCode::FAILURE

@@ -16,6 +16,10 @@ pub struct KnownDivergence {
     pub property: Property,
     /// A fragment of the violation's detail that identifies this divergence.
     pub detail_contains: String,
+    /// A regular expression the detail must also match, for details whose identifying parts
+    /// are separated by run-specific values (names, clocks). Checked when the file is loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail_pattern: Option<String>,
     /// What the implementation does differently, in words.
     pub what_differs: String,
     /// What Kinesis does, with its source in kinesis-semantics.md.
@@ -31,6 +35,9 @@ impl KnownDivergence {
         (self.areas.is_empty() || self.areas.contains(&area))
             && self.property == violation.property
             && violation.detail.contains(&self.detail_contains)
+            && self.detail_pattern.as_deref().is_none_or(|pattern| {
+                regex::Regex::new(pattern).is_ok_and(|re| re.is_match(&violation.detail))
+            })
     }
 }
 
@@ -66,6 +73,16 @@ pub enum ExpectationsError {
         /// Why.
         source: serde_json::Error,
     },
+    /// A divergence's `detail_pattern` is not a valid regular expression.
+    #[error("{path}: divergence `{id}` has an invalid detail_pattern: {source}")]
+    Pattern {
+        /// The file.
+        path: String,
+        /// The divergence.
+        id: String,
+        /// Why.
+        source: regex::Error,
+    },
 }
 
 impl Expectations {
@@ -75,14 +92,101 @@ impl Expectations {
             path: path.into(),
             source,
         })?;
-        serde_json::from_str(&text).map_err(|source| ExpectationsError::Parse {
-            path: path.into(),
-            source,
-        })
+        let expectations: Self =
+            serde_json::from_str(&text).map_err(|source| ExpectationsError::Parse {
+                path: path.into(),
+                source,
+            })?;
+        for d in &expectations.divergences {
+            if let Some(pattern) = &d.detail_pattern {
+                regex::Regex::new(pattern).map_err(|source| ExpectationsError::Pattern {
+                    path: path.into(),
+                    id: d.id.clone(),
+                    source,
+                })?;
+            }
+        }
+        Ok(expectations)
     }
 
     /// The recorded divergence `violation` (found in `area`) is, if any.
     pub fn find(&self, area: Area, violation: &Violation) -> Option<&KnownDivergence> {
         self.divergences.iter().find(|d| d.matches(area, violation))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn divergence(contains: &str, pattern: Option<&str>) -> KnownDivergence {
+        KnownDivergence {
+            id: "d".into(),
+            areas: vec![Area::Validation],
+            property: Property::ErrorMapping,
+            detail_contains: contains.into(),
+            detail_pattern: pattern.map(str::to_owned),
+            what_differs: String::new(),
+            kinesis_fact: String::new(),
+            counterexample: Vec::new(),
+        }
+    }
+
+    fn violation(detail: &str) -> Violation {
+        Violation::new(Property::ErrorMapping, detail)
+    }
+
+    #[test]
+    fn matches_by_area_property_and_fragment() {
+        let d = divergence("got ResourceNotFoundException", None);
+        let v = violation("GetShardIterator: expected success, got ResourceNotFoundException");
+        assert!(d.matches(Area::Validation, &v));
+        assert!(!d.matches(Area::Routing, &v), "other area");
+        assert!(!d.matches(
+            Area::Validation,
+            &Violation::new(Property::Continuity, v.detail.clone())
+        ));
+        assert!(!d.matches(
+            Area::Validation,
+            &violation("expected success, got LimitExceeded")
+        ));
+    }
+
+    #[test]
+    fn a_pattern_narrows_the_fragment() {
+        let d = divergence(
+            "expected success, got ResourceNotFoundException: Shard shardId-",
+            Some(r"Shard shardId-\d{1,11} in stream "),
+        );
+        let short = violation(
+            "GetShardIterator: expected success, got ResourceNotFoundException: Shard shardId-1 in stream s",
+        );
+        let canonical = violation(
+            "GetShardIterator: expected success, got ResourceNotFoundException: Shard shardId-000000000001 in stream s",
+        );
+        assert!(d.matches(Area::Validation, &short));
+        assert!(
+            !d.matches(Area::Validation, &canonical),
+            "a canonical id that is not found is a different (new) divergence"
+        );
+    }
+
+    #[test]
+    fn an_invalid_pattern_is_refused_when_loading() {
+        let dir = std::env::temp_dir().join(format!("seqcheck-exp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("bad.json");
+        let file = Expectations {
+            implementation: "x".into(),
+            unsupported: Vec::new(),
+            divergences: vec![divergence("a", Some("(unclosed"))],
+        };
+        std::fs::write(&path, serde_json::to_string(&file).expect("json")).expect("write");
+        let err = Expectations::load(path.to_str().expect("utf-8 path")).unwrap_err();
+        assert!(
+            matches!(&err, ExpectationsError::Pattern { id, .. } if id == "d"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -25,7 +25,7 @@ pub use runner::{Factory, RunConfig, run_area};
 
 use crate::clock::ManualClock;
 use crate::memory::{MemoryConfig, MemoryStream};
-use crate::model::{ModelConfig, ModelService};
+use crate::model::{ModelConfig, ModelService, Property};
 use crate::service::{Capabilities, StreamService};
 use std::fmt;
 use std::sync::Arc;
@@ -84,6 +84,46 @@ impl Area {
             Area::Resharding => "resharding",
             Area::Retention => "retention",
             Area::Validation => "validation",
+        }
+    }
+
+    /// The properties this area's generators aim at (every area's responses are judged against
+    /// all properties; these are the ones a passing area gives real evidence for).
+    pub fn targets(self) -> &'static [Property] {
+        use Property as P;
+        match self {
+            Area::Routing => &[
+                P::Routing,
+                P::HashPartition,
+                P::Listing,
+                P::Format,
+                P::ArrivalTime,
+                P::NoLoss,
+            ],
+            Area::Sequencing => &[
+                P::Format,
+                P::Uniqueness,
+                P::ShardOrder,
+                P::OrderingNumber,
+                P::BatchOrder,
+                P::PutRecordsShape,
+                P::ArrivalTime,
+                P::NoLoss,
+            ],
+            Area::Iterators => &[P::IteratorPosition, P::Continuity, P::Expiry, P::NoLoss],
+            Area::Paging => &[P::Continuity, P::MillisBehind, P::NoLoss],
+            Area::Resharding => &[
+                P::ShardEnd,
+                P::Lineage,
+                P::CrossReshardOrder,
+                P::ShardCount,
+                P::Status,
+                P::HashPartition,
+                P::Listing,
+                P::NoLoss,
+            ],
+            Area::Retention => &[P::Retention, P::NoLoss],
+            Area::Validation => &[P::ErrorMapping, P::Status],
         }
     }
 

@@ -117,11 +117,17 @@ pub(crate) fn local_client(
     aws_sdk_kinesis::Client::from_conf(config)
 }
 
-/// A client for real AWS: region and credentials from the standard chain (environment,
-/// profile files, web identity, instance metadata), no retries.
-pub(crate) async fn aws_client(options: &HttpOptions) -> (aws_sdk_kinesis::Client, String) {
-    let region = aws_config::meta::region::RegionProviderChain::default_provider()
-        .or_else(Region::new(DEFAULT_REGION));
+/// A client for real AWS: credentials from the standard chain (environment, profile files, web
+/// identity, instance metadata), region `explicit` or else from that chain, no retries.
+pub(crate) async fn aws_client(
+    explicit: Option<&str>,
+    options: &HttpOptions,
+) -> (aws_sdk_kinesis::Client, String) {
+    let region = aws_config::meta::region::RegionProviderChain::first_try(
+        explicit.map(|r| Region::new(r.to_owned())),
+    )
+    .or_default_provider()
+    .or_else(Region::new(DEFAULT_REGION));
     let shared = aws_config::defaults(BehaviorVersion::latest())
         .region(region)
         .http_client(http_client())

@@ -78,16 +78,23 @@ impl HttpService {
     /// [`DEFAULT_REGION`](super::DEFAULT_REGION)).
     ///
     /// Every stream name is prefixed with `stream_prefix` on the wire, so runs stay apart from
-    /// the account's other streams. **This creates and deletes real, billed streams in the
+    /// the account's other streams. A prefix also turns deliberately invalid names (empty, too
+    /// long) into valid ones; to check validation, pass `""` and namespace the names yourself
+    /// (`seqcheck check --aws` does). **This creates and deletes real, billed streams in the
     /// account** and is subject to its quotas; use a dedicated account.
     pub fn aws(stream_prefix: &str) -> Result<Self, SetupError> {
-        Self::aws_with_options(stream_prefix, HttpOptions::default())
+        Self::aws_with_options(stream_prefix, None, HttpOptions::default())
     }
 
-    /// Like [`HttpService::aws`] with explicit timeouts. **Creates and deletes real streams.**
-    pub fn aws_with_options(stream_prefix: &str, options: HttpOptions) -> Result<Self, SetupError> {
+    /// Like [`HttpService::aws`] with explicit timeouts, and in `region` when given (else the
+    /// standard region chain). **Creates and deletes real streams.**
+    pub fn aws_with_options(
+        stream_prefix: &str,
+        region: Option<&str>,
+        options: HttpOptions,
+    ) -> Result<Self, SetupError> {
         let runtime = client::runtime()?;
-        let (client, region) = runtime.block_on(client::aws_client(&options));
+        let (client, region) = runtime.block_on(client::aws_client(region, &options));
         Ok(HttpService {
             name: format!("aws {region}"),
             client,

@@ -55,6 +55,60 @@ pub enum Property {
 }
 
 impl Property {
+    /// Every property, in the order of kinesis-semantics §10.
+    pub const ALL: [Property; 22] = [
+        Property::Format,
+        Property::Uniqueness,
+        Property::Routing,
+        Property::HashPartition,
+        Property::ShardOrder,
+        Property::NoLoss,
+        Property::OrderingNumber,
+        Property::BatchOrder,
+        Property::PutRecordsShape,
+        Property::IteratorPosition,
+        Property::Continuity,
+        Property::Expiry,
+        Property::ShardEnd,
+        Property::Lineage,
+        Property::CrossReshardOrder,
+        Property::Status,
+        Property::ShardCount,
+        Property::Retention,
+        Property::ErrorMapping,
+        Property::MillisBehind,
+        Property::ArrivalTime,
+        Property::Listing,
+    ];
+
+    /// The kinesis-semantics §10 numbers this property checks (empty for the two checks the
+    /// model adds beyond §10: arrival timestamps and listings).
+    pub fn codes(self) -> &'static str {
+        match self {
+            Property::Format => "P1",
+            Property::Uniqueness => "P2",
+            Property::Routing => "P3",
+            Property::HashPartition => "P4",
+            Property::ShardOrder => "P5",
+            Property::NoLoss => "P6",
+            Property::OrderingNumber => "P7",
+            Property::BatchOrder => "P8",
+            Property::PutRecordsShape => "P9",
+            Property::IteratorPosition => "P10",
+            Property::Continuity => "P11, P12",
+            Property::Expiry => "P13",
+            Property::ShardEnd => "P14",
+            Property::Lineage => "P15, P17",
+            Property::CrossReshardOrder => "P16",
+            Property::Status => "P18",
+            Property::ShardCount => "P19",
+            Property::Retention => "P20",
+            Property::ErrorMapping => "P21, P22",
+            Property::MillisBehind => "P23",
+            Property::ArrivalTime | Property::Listing => "",
+        }
+    }
+
     /// A plain-words statement of the property.
     pub fn statement(self) -> &'static str {
         match self {
