@@ -205,7 +205,19 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 println!("{counterexample}\n");
             }
             AreaStatus::Unsupported { reason } => println!("{}: unsupported: {reason}", r.area),
-            AreaStatus::Indeterminate { reason } => println!("{}: indeterminate: {reason}", r.area),
+            AreaStatus::Indeterminate { reason } => {
+                println!("{}: indeterminate: {reason}", r.area);
+                if !r.first_indeterminate.is_empty() {
+                    println!(
+                        "first indeterminate case ({} of {} cases were):",
+                        r.indeterminate_cases, r.cases
+                    );
+                    for line in r.first_indeterminate.iter().flat_map(|s| s.lines()) {
+                        println!("  {line}");
+                    }
+                    println!();
+                }
+            }
             AreaStatus::Passed => {}
         }
         for d in &r.divergences {

@@ -42,6 +42,21 @@ pub enum Stop {
     Indeterminate(String),
 }
 
+/// A request whose outcome was unknown, with what Kinesis would have answered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownOutcome {
+    /// The step (1-based) it ended the case at.
+    pub step: usize,
+    /// The operation.
+    pub operation: &'static str,
+    /// True when an answer arrived (an untyped HTTP 5xx), false when none did (timeout, reset).
+    pub answered: bool,
+    /// What the adapter reported.
+    pub answer: String,
+    /// The reference model's answer to the same request in the same state.
+    pub kinesis_answer: String,
+}
+
 /// The result of one case.
 #[derive(Clone, Debug)]
 pub struct CaseRun {
@@ -51,6 +66,8 @@ pub struct CaseRun {
     pub stop: Option<Stop>,
     /// Operations skipped because the implementation lacks a capability.
     pub skipped: usize,
+    /// The request with an unknown outcome that made the case indeterminate, if one did.
+    pub unknown_outcome: Option<UnknownOutcome>,
 }
 
 /// Executes cases against one implementation.
@@ -65,6 +82,7 @@ pub struct Executor<'a> {
     case_start_ms: u64,
     payloads: u64,
     skipped: usize,
+    unknown_outcome: Option<UnknownOutcome>,
     poll_sleep: std::time::Duration,
 }
 
@@ -84,6 +102,7 @@ impl<'a> Executor<'a> {
             case_start_ms: service.now_ms(),
             payloads: 0,
             skipped: 0,
+            unknown_outcome: None,
             poll_sleep: if real_clock {
                 std::time::Duration::from_millis(20)
             } else {
@@ -103,6 +122,7 @@ impl<'a> Executor<'a> {
             steps: self.steps,
             stop,
             skipped: self.skipped,
+            unknown_outcome: self.unknown_outcome,
         }
     }
 
@@ -136,7 +156,18 @@ impl<'a> Executor<'a> {
             action: Action::Call(request.clone(), outcome.clone()),
         });
         if let Err(e) = &outcome {
-            if e.kind == ErrorKind::Indeterminate {
+            if e.kind.is_unknown_outcome() {
+                let kinesis_answer = match self.model.clone().answer(&request, lo) {
+                    Ok(_) => "success".to_owned(),
+                    Err(k) => format!("{}: {}", k.kind, k.message),
+                };
+                self.unknown_outcome = Some(UnknownOutcome {
+                    step: self.steps.len(),
+                    operation: request.operation(),
+                    answered: e.kind == ErrorKind::UntypedServerError,
+                    answer: e.message.clone(),
+                    kinesis_answer,
+                });
                 return Err(Stop::Indeterminate(format!(
                     "{} had an unknown outcome: {}",
                     request.operation(),

@@ -15,7 +15,7 @@ mod report;
 mod runner;
 pub mod workload;
 
-pub use exec::{Action, CaseRun, Executor, Step, Stop};
+pub use exec::{Action, CaseRun, Executor, Step, Stop, UnknownOutcome};
 pub use expectations::{Expectations, ExpectationsError, KnownDivergence};
 pub use ops::{Op, case_strategy, op_strategy};
 pub use report::{

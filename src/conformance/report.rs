@@ -297,6 +297,10 @@ pub struct AreaReport {
     pub skipped_ops: u64,
     /// Cases whose outcome could not be judged (transport failures).
     pub indeterminate_cases: u64,
+    /// The transcript of the first indeterminate case, up to the request whose outcome was
+    /// unknown (empty when there was none), so the cause can be looked into.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub first_indeterminate: Vec<String>,
     /// Recorded divergences seen (they do not fail the area).
     pub divergences: Vec<Divergence>,
     /// Wall time in seconds.

@@ -2,11 +2,11 @@
 //! persistence of failing seeds as regressions.
 
 use super::Area;
-use super::exec::{CaseRun, Executor, Stop};
+use super::exec::{CaseRun, Executor, Stop, UnknownOutcome};
 use super::expectations::Expectations;
 use super::ops::{Op, case_strategy};
 use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, render_steps};
-use crate::model::ModelConfig;
+use crate::model::{ModelConfig, Property, Violation};
 use crate::service::StreamService;
 use proptest::test_runner::{
     Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
@@ -40,6 +40,11 @@ pub struct RunConfig {
     pub replay_command: String,
     /// Recorded divergences to tolerate and report.
     pub expectations: Expectations,
+    /// How many times a case that ended in an untyped server error (an HTTP 5xx without an
+    /// error type) is replayed. When every replay ends with the same error at the same step,
+    /// the error is the implementation's deterministic answer, not a transient fault, and is
+    /// judged as one (`ErrorMapping`). 0 never judges such errors.
+    pub fault_replays: usize,
 }
 
 impl Default for RunConfig {
@@ -54,6 +59,7 @@ impl Default for RunConfig {
             max_shrink_ms: 60_000,
             replay_command: "cargo run --release -- check".into(),
             expectations: Expectations::default(),
+            fault_replays: 2,
         }
     }
 }
@@ -86,6 +92,7 @@ pub fn run_area(
         ops: 0,
         skipped_ops: 0,
         indeterminate_cases: 0,
+        first_indeterminate: Vec::new(),
         divergences: Vec::new(),
         seconds: 0.0,
     };
@@ -98,9 +105,10 @@ pub fn run_area(
     let cases = AtomicU64::new(0);
     let ops = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
-    let indeterminate = Mutex::new((0u64, None::<String>));
+    // How many cases were indeterminate, the first reason, and that case's transcript.
+    let indeterminate = Mutex::new((0u64, None::<String>, Vec::<String>::new()));
     let seen: Mutex<Vec<SeenDivergence>> = Mutex::new(Vec::new());
-    let execute = |shards: i64, list: &[Op]| -> CaseRun {
+    let execute_once = |shards: i64, list: &[Op]| -> CaseRun {
         let n = cases.fetch_add(1, Ordering::Relaxed);
         let service = factory();
         let prefix = format!("{}-{}-{n}", cfg.name_prefix, area.name());
@@ -108,6 +116,31 @@ pub fn run_area(
         ops.fetch_add(run.steps.len() as u64, Ordering::Relaxed);
         skipped.fetch_add(run.skipped as u64, Ordering::Relaxed);
         on_case();
+        run
+    };
+    // A case that ends in an untyped server error is replayed; an error that recurs at the
+    // same step every time is the implementation's answer and is judged like any other.
+    let execute = |shards: i64, list: &[Op]| -> CaseRun {
+        let mut run = execute_once(shards, list);
+        let Some(first) = run.unknown_outcome.clone().filter(|u| u.answered) else {
+            return run;
+        };
+        let recurs = cfg.fault_replays > 0
+            && (0..cfg.fault_replays).all(|_| {
+                execute_once(shards, list)
+                    .unknown_outcome
+                    .is_some_and(|again| {
+                        again.answered
+                            && again.step == first.step
+                            && again.operation == first.operation
+                    })
+            });
+        if recurs {
+            run.stop = Some(Stop::Violation(recurring_server_error(
+                &first,
+                cfg.fault_replays + 1,
+            )));
+        }
         run
     };
     let config = Config {
@@ -123,9 +156,9 @@ pub fn run_area(
         ..Config::default()
     };
     let mut runner = TestRunner::new_with_rng(config, rng_for(cfg.seed, area));
-    let result = runner.run(
-        &case_strategy(area, cfg.max_ops),
-        |(shards, list)| match execute(shards, &list).stop {
+    let result = runner.run(&case_strategy(area, cfg.max_ops), |(shards, list)| {
+        let run = execute(shards, &list);
+        match run.stop {
             None => Ok(()),
             Some(Stop::Violation(v)) => match cfg.expectations.find(area, &v) {
                 None => Err(TestCaseError::fail(v.to_string())),
@@ -142,11 +175,14 @@ pub fn run_area(
             Some(Stop::Indeterminate(why)) => {
                 let mut slot = indeterminate.lock().unwrap_or_else(|p| p.into_inner());
                 slot.0 += 1;
-                slot.1.get_or_insert(why.clone());
+                if slot.1.is_none() {
+                    slot.1 = Some(why.clone());
+                    slot.2 = render_steps(&run.steps);
+                }
                 Err(TestCaseError::reject(why))
             }
-        },
-    );
+        }
+    });
     let deadline =
         || Instant::now() + std::time::Duration::from_millis(u64::from(cfg.max_shrink_ms));
     let counterexample = |violation, run: &CaseRun| Counterexample {
@@ -163,7 +199,7 @@ pub fn run_area(
             cfg.cases
         ),
     };
-    let (indeterminate_count, indeterminate_why) = indeterminate
+    let (indeterminate_count, indeterminate_why, first_indeterminate) = indeterminate
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
     report.status = match result {
@@ -222,8 +258,22 @@ pub fn run_area(
     report.ops = totals(&ops);
     report.skipped_ops = totals(&skipped);
     report.indeterminate_cases = indeterminate_count;
+    report.first_indeterminate = first_indeterminate;
     report.seconds = start.elapsed().as_secs_f64();
     report
+}
+
+/// The violation for an untyped server error that recurred on each of `runs` runs of a case.
+fn recurring_server_error(outcome: &UnknownOutcome, runs: usize) -> Violation {
+    Violation::new(
+        Property::ErrorMapping,
+        format!(
+            "{}: the same untyped server error on each of {runs} runs of this case, at the same \
+             step, so not a transient fault (a Kinesis error carries a documented type): {}; \
+             Kinesis answers {}",
+            outcome.operation, outcome.answer, outcome.kinesis_answer
+        ),
+    )
 }
 
 /// A recorded divergence seen in a run: its id, the first case showing it, and how often.

@@ -3,8 +3,9 @@
 //! The rule that matters to the checker: an error is *definite* only when the service answered
 //! with an error of its own (HTTP 4xx, or a typed 5xx such as `InternalFailure`). Anything that
 //! leaves the outcome open (a timeout, a connection refused, reset or closed before a full
-//! answer, an untyped 5xx from something in between) is [`ErrorKind::Indeterminate`], never a
-//! service error. A 2xx answer that does not parse is [`ErrorKind::MalformedResponse`].
+//! answer) is [`ErrorKind::Indeterminate`]; an untyped 5xx (from the service or something in
+//! between) is [`ErrorKind::UntypedServerError`]; neither is a service error. A 2xx answer that
+//! does not parse is [`ErrorKind::MalformedResponse`].
 
 use crate::types::{ErrorKind, KinesisError};
 use aws_sdk_kinesis::config::http::HttpResponse;
@@ -84,11 +85,14 @@ pub(crate) fn service_error(
     }
     let Some(code) = code.filter(|c| !c.is_empty()) else {
         return if status >= 500 {
-            KinesisError::indeterminate(format!(
-                "{operation}: HTTP {status} without an error type (from the service or from \
+            KinesisError::new(
+                ErrorKind::UntypedServerError,
+                format!(
+                    "{operation}: HTTP {status} without an error type (from the service or from \
                  something in between); it may or may not have taken effect: {}",
-                body_text()
-            ))
+                    body_text()
+                ),
+            )
         } else {
             KinesisError::malformed_response(format!(
                 "{operation}: HTTP {status} error without an error type: {}",
@@ -107,9 +111,13 @@ pub(crate) fn service_error(
     KinesisError::new(kind, text)
 }
 
-/// A printable prefix of a response body.
+/// A printable one-line prefix of a response body.
 pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
+    // One line: runs of whitespace (an HTML error page's line breaks) become one space.
+    let text = String::from_utf8_lossy(body)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut out: String = text.chars().take(BODY_EXCERPT_CHARS).collect();
     if text.chars().count() > BODY_EXCERPT_CHARS {
         out.push('…');
@@ -151,7 +159,8 @@ mod tests {
     #[test]
     fn untyped_answers_are_not_service_errors() {
         let e = service_error("X", 502, None, None, Some(b"Bad Gateway"));
-        assert_eq!(e.kind, ErrorKind::Indeterminate);
+        assert_eq!(e.kind, ErrorKind::UntypedServerError);
+        assert!(!e.kind.is_definite());
         let e = service_error("X", 400, None, None, Some(b"<html>"));
         assert_eq!(e.kind, ErrorKind::MalformedResponse);
         let e = service_error("X", 200, None, None, Some(b"{\"ShardId\": 5}"));

@@ -86,7 +86,7 @@ pub fn wait_for_status(
                 }
                 e.to_string()
             }
-            Err(e) if e.kind == ErrorKind::Indeterminate => e.to_string(),
+            Err(e) if e.kind.is_unknown_outcome() => e.to_string(),
             Err(source) => {
                 return Err(WaitError::Failed {
                     stream: stream.to_owned(),

@@ -279,7 +279,7 @@ impl Model {
     }
 
     fn tolerated(&self, kind: ErrorKind) -> bool {
-        kind == ErrorKind::Indeterminate
+        kind.is_unknown_outcome()
             || (self.config.allow_transient_errors
                 && matches!(
                     kind,

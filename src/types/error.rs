@@ -4,9 +4,11 @@ use std::fmt;
 
 /// The exception type of a failed Kinesis request, spelled as the service spells it in `__type`.
 ///
-/// Two kinds are not service exceptions: [`ErrorKind::Indeterminate`] marks a request whose
-/// outcome is unknown (timeout, reset connection) and [`ErrorKind::MalformedResponse`] marks a
-/// response that does not parse as the API's output shape. The checker treats them specially.
+/// Three kinds are not service exceptions: [`ErrorKind::Indeterminate`] marks a request whose
+/// outcome is unknown because no answer came (timeout, reset connection),
+/// [`ErrorKind::UntypedServerError`] one whose outcome is unknown because the answer was an
+/// HTTP 5xx without an error type, and [`ErrorKind::MalformedResponse`] a response that does not
+/// parse as the API's output shape. The checker treats them specially.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
 )]
@@ -33,13 +35,17 @@ pub enum ErrorKind {
     Other,
     /// The request may or may not have taken effect (transport failure, timeout).
     Indeterminate,
+    /// The service (or something in between) answered HTTP 5xx without an error type: the
+    /// request may or may not have taken effect, but an answer did arrive, so the checker can
+    /// tell whether it happens every time the same case is replayed.
+    UntypedServerError,
     /// The service answered with something that is not a valid response shape.
     MalformedResponse,
 }
 
 impl ErrorKind {
     /// Every kind, for exhaustive listings in reports.
-    pub const ALL: [ErrorKind; 12] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::ValidationException,
         ErrorKind::InvalidArgumentException,
         ErrorKind::ResourceNotFoundException,
@@ -51,6 +57,7 @@ impl ErrorKind {
         ErrorKind::SerializationException,
         ErrorKind::Other,
         ErrorKind::Indeterminate,
+        ErrorKind::UntypedServerError,
         ErrorKind::MalformedResponse,
     ];
 
@@ -70,6 +77,7 @@ impl ErrorKind {
             ErrorKind::SerializationException => "SerializationException",
             ErrorKind::Other => "Other",
             ErrorKind::Indeterminate => "Indeterminate",
+            ErrorKind::UntypedServerError => "UntypedServerError",
             ErrorKind::MalformedResponse => "MalformedResponse",
         }
     }
@@ -97,14 +105,23 @@ impl ErrorKind {
     /// The HTTP status the service answers this error with.
     pub fn http_status(self) -> u16 {
         match self {
-            ErrorKind::InternalFailure => 500,
+            ErrorKind::InternalFailure | ErrorKind::UntypedServerError => 500,
             _ => 400,
         }
     }
 
     /// True when the request surely had no effect on the service's state.
     pub fn is_definite(self) -> bool {
-        !matches!(self, ErrorKind::Indeterminate)
+        !self.is_unknown_outcome()
+    }
+
+    /// True when the request may or may not have taken effect (the opposite of
+    /// [`ErrorKind::is_definite`]): such an outcome is never a violation by itself.
+    pub fn is_unknown_outcome(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Indeterminate | ErrorKind::UntypedServerError
+        )
     }
 }
 
