@@ -325,3 +325,46 @@ fn render(
     }
     md
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPORT: &str = r##"{
+      "implementation": "peer",
+      "unsupported": ["clock control: a live service's clock cannot be moved"],
+      "seed": 1, "cases_per_area": 8,
+      "areas": [
+        {"area": "routing", "status": "passed", "cases": 8, "ops": 80, "divergences": []},
+        {"area": "validation", "status": "failed", "cases": 9, "ops": 90,
+         "counterexample": {"violation": {"property": "ErrorMapping", "detail": "PutRecord: new"},
+                            "steps": ["#1 x"], "replay": "r"},
+         "divergences": [{"id": "routes-by-crc", "cases": 2,
+            "counterexample": {"violation": {"property": "Routing", "detail": "old"},
+                               "steps": ["#1 y"], "replay": "r"}}]},
+        {"area": "retention", "status": "unsupported", "reason": "clock control",
+         "cases": 0, "ops": 0, "divergences": []}
+      ]}"##;
+
+    fn row<'a>(md: &'a str, start: &str) -> &'a str {
+        md.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no row {start} in\n{md}"))
+    }
+
+    #[test]
+    fn the_property_table_says_what_each_run_showed_for_each_property() {
+        let run: Run = serde_json::from_str(REPORT).expect("report parses");
+        let md = render(&[run], &std::collections::HashMap::new(), CHECK_SOURCE);
+        assert!(row(&md, "| P3 Routing").contains("[routes-by-crc](#peer-routes-by-crc)"));
+        assert!(row(&md, "| P21, P22 ErrorMapping").contains("**FAIL** (validation)"));
+        assert!(row(&md, "| P4 HashPartition").ends_with("| pass |"));
+        assert!(row(&md, "| P20 Retention").contains("not exercised (no clock control)"));
+        assert!(
+            row(&md, "| P2 Uniqueness").contains("not run"),
+            "no sequencing area ran"
+        );
+        assert!(row(&md, "| validation").contains("**FAIL** (ErrorMapping)"));
+        assert!(md.contains("### peer: validation — `ErrorMapping`"));
+    }
+}
