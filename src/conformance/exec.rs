@@ -1,11 +1,12 @@
 //! Executes a generated case against an implementation, checking every response with the
 //! reference model and recording the transcript a counterexample is made of.
 
+use super::expectations::Hazard;
 use super::ops::*;
 use crate::api::*;
 use crate::model::{Model, ModelConfig, Violation, Window};
 use crate::service::{StreamService, dispatch};
-use crate::types::{ErrorKind, SequenceNumber, ShardIteratorType, StreamStatus};
+use crate::types::{ErrorKind, KinesisError, SequenceNumber, ShardIteratorType, StreamStatus};
 use bytes::Bytes;
 
 /// Most polls while waiting for a stream to settle.
@@ -15,6 +16,11 @@ const MAX_LIST_PAGES: usize = 100;
 /// Most GetRecords pages in one drain.
 const MAX_DRAIN_PAGES: usize = 200;
 
+/// `text` with every run of whitespace (line breaks included) turned into one space.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// What the harness did in one step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
@@ -22,6 +28,8 @@ pub enum Action {
     Call(Request, Outcome),
     /// The implementation's clock was moved forward.
     AdvanceClock(u64),
+    /// A request withheld because the implementation cannot survive it (the hazard's id).
+    NotSent(Request, String),
 }
 
 /// One numbered step of a transcript.
@@ -49,6 +57,8 @@ pub struct UnknownOutcome {
     pub step: usize,
     /// The operation.
     pub operation: &'static str,
+    /// The request, rendered on one line as in transcripts.
+    pub request: String,
     /// True when an answer arrived (an untyped HTTP 5xx), false when none did (timeout, reset).
     pub answered: bool,
     /// What the adapter reported.
@@ -83,6 +93,7 @@ pub struct Executor<'a> {
     payloads: u64,
     skipped: usize,
     unknown_outcome: Option<UnknownOutcome>,
+    hazards: Vec<(String, regex::Regex)>,
     poll_sleep: std::time::Duration,
 }
 
@@ -103,12 +114,23 @@ impl<'a> Executor<'a> {
             payloads: 0,
             skipped: 0,
             unknown_outcome: None,
+            hazards: Vec::new(),
             poll_sleep: if real_clock {
                 std::time::Duration::from_millis(20)
             } else {
                 std::time::Duration::ZERO
             },
         }
+    }
+
+    /// Withholds every request matching one of `hazards` (see [`Hazard`]): it is recorded in
+    /// the transcript as not sent, the model does not see it, and the case goes on.
+    pub fn avoiding(mut self, hazards: &[Hazard]) -> Self {
+        self.hazards = hazards
+            .iter()
+            .filter_map(|h| Some((h.id.clone(), regex::Regex::new(&h.request_pattern).ok()?)))
+            .collect();
+        self
     }
 
     /// Runs the case: create a stream with `shards` shards, apply `ops`, audit every shard,
@@ -148,6 +170,21 @@ impl<'a> Executor<'a> {
 
     /// Sends one request, records it and has the model judge the outcome.
     fn send(&mut self, request: Request) -> Result<Outcome, Stop> {
+        if !self.hazards.is_empty() {
+            let line = one_line(&super::report::request(&request));
+            if let Some((id, _)) = self.hazards.iter().find(|(_, re)| re.is_match(&line)) {
+                let id = id.clone();
+                self.skipped += 1;
+                self.steps.push(Step {
+                    number: self.steps.len() + 1,
+                    action: Action::NotSent(request, id.clone()),
+                });
+                return Ok(Err(KinesisError::new(
+                    ErrorKind::Other,
+                    format!("not sent (hazard `{id}`)"),
+                )));
+            }
+        }
         let lo = self.service.now_ms();
         let outcome = dispatch(self.service, &request);
         let hi = self.service.now_ms().max(lo);
@@ -164,6 +201,7 @@ impl<'a> Executor<'a> {
                 self.unknown_outcome = Some(UnknownOutcome {
                     step: self.steps.len(),
                     operation: request.operation(),
+                    request: one_line(&super::report::request(&request)),
                     answered: e.kind == ErrorKind::UntypedServerError,
                     answer: e.message.clone(),
                     kinesis_answer,

@@ -41,6 +41,22 @@ impl KnownDivergence {
     }
 }
 
+/// A request the implementation cannot survive (it hangs or takes the process down), so the
+/// suite never sends it. Hazards are findings too: they are reported as "not sent", with the
+/// evidence, wherever the run's unsupported capabilities are.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hazard {
+    /// Short stable name.
+    pub id: String,
+    /// A regular expression over the request as transcripts render it on one line (e.g.
+    /// `^UpdateShardCount .* target=0$`). Checked when the file is loaded.
+    pub request_pattern: String,
+    /// What the implementation does with such a request, and how that was observed.
+    pub evidence: String,
+    /// What Kinesis does, with its source in kinesis-semantics.md.
+    pub kinesis_fact: String,
+}
+
 /// The expectations file of one implementation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Expectations {
@@ -52,6 +68,9 @@ pub struct Expectations {
     /// Recorded divergences.
     #[serde(default)]
     pub divergences: Vec<KnownDivergence>,
+    /// Requests never sent to the implementation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hazards: Vec<Hazard>,
 }
 
 /// Why an expectations file could not be used.
@@ -73,8 +92,9 @@ pub enum ExpectationsError {
         /// Why.
         source: serde_json::Error,
     },
-    /// A divergence's `detail_pattern` is not a valid regular expression.
-    #[error("{path}: divergence `{id}` has an invalid detail_pattern: {source}")]
+    /// A divergence's `detail_pattern` or a hazard's `request_pattern` is not a valid regular
+    /// expression.
+    #[error("{path}: `{id}` has an invalid pattern: {source}")]
     Pattern {
         /// The file.
         path: String,
@@ -97,16 +117,31 @@ impl Expectations {
                 path: path.into(),
                 source,
             })?;
-        for d in &expectations.divergences {
-            if let Some(pattern) = &d.detail_pattern {
-                regex::Regex::new(pattern).map_err(|source| ExpectationsError::Pattern {
-                    path: path.into(),
-                    id: d.id.clone(),
-                    source,
-                })?;
-            }
+        let patterns = expectations
+            .divergences
+            .iter()
+            .filter_map(|d| Some((&d.id, d.detail_pattern.as_ref()?)))
+            .chain(
+                expectations
+                    .hazards
+                    .iter()
+                    .map(|h| (&h.id, &h.request_pattern)),
+            );
+        for (id, pattern) in patterns {
+            regex::Regex::new(pattern).map_err(|source| ExpectationsError::Pattern {
+                path: path.into(),
+                id: id.clone(),
+                source,
+            })?;
         }
         Ok(expectations)
+    }
+
+    /// The hazard that forbids sending `request` (rendered on one line), if any.
+    pub fn hazard_for(&self, request: &str) -> Option<&Hazard> {
+        self.hazards
+            .iter()
+            .find(|h| regex::Regex::new(&h.request_pattern).is_ok_and(|re| re.is_match(request)))
     }
 
     /// The recorded divergence `violation` (found in `area`) is, if any.
@@ -180,6 +215,7 @@ mod tests {
             implementation: "x".into(),
             unsupported: Vec::new(),
             divergences: vec![divergence("a", Some("(unclosed"))],
+            hazards: Vec::new(),
         };
         std::fs::write(&path, serde_json::to_string(&file).expect("json")).expect("write");
         let err = Expectations::load(path.to_str().expect("utf-8 path")).unwrap_err();

@@ -16,7 +16,7 @@ mod runner;
 pub mod workload;
 
 pub use exec::{Action, CaseRun, Executor, Step, Stop, UnknownOutcome};
-pub use expectations::{Expectations, ExpectationsError, KnownDivergence};
+pub use expectations::{Expectations, ExpectationsError, Hazard, KnownDivergence};
 pub use ops::{Op, case_strategy, op_strategy};
 pub use report::{
     AreaReport, AreaStatus, Counterexample, Divergence, outcome, render_steps, request,

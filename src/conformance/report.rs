@@ -52,6 +52,11 @@ pub fn render_steps(steps: &[Step]) -> Vec<String> {
                 outcome(out)
             ),
             Action::AdvanceClock(ms) => format!("#{:<3} (clock advances {ms} ms)", s.number),
+            Action::NotSent(req, hazard) => format!(
+                "#{:<3} {}\n       -> not sent (hazard `{hazard}`: the implementation cannot survive it)",
+                s.number,
+                request(req)
+            ),
         })
         .collect()
 }

@@ -112,7 +112,9 @@ pub fn run_area(
         let n = cases.fetch_add(1, Ordering::Relaxed);
         let service = factory();
         let prefix = format!("{}-{}-{n}", cfg.name_prefix, area.name());
-        let run = Executor::new(service.as_ref(), cfg.model.clone(), &prefix).run(shards, list);
+        let run = Executor::new(service.as_ref(), cfg.model.clone(), &prefix)
+            .avoiding(&cfg.expectations.hazards)
+            .run(shards, list);
         ops.fetch_add(run.steps.len() as u64, Ordering::Relaxed);
         skipped.fetch_add(run.skipped as u64, Ordering::Relaxed);
         on_case();
@@ -270,8 +272,8 @@ fn recurring_server_error(outcome: &UnknownOutcome, runs: usize) -> Violation {
         format!(
             "{}: the same untyped server error on each of {runs} runs of this case, at the same \
              step, so not a transient fault (a Kinesis error carries a documented type): {}; \
-             Kinesis answers {}",
-            outcome.operation, outcome.answer, outcome.kinesis_answer
+             Kinesis answers {}; request: {}",
+            outcome.operation, outcome.answer, outcome.kinesis_answer, outcome.request
         ),
     )
 }
