@@ -132,6 +132,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 expectations = seqcheck::conformance::Expectations::load(path)
                     .map_err(|e| CliError::Setup(e.to_string()))?;
             }
+            for h in &expectations.hazards {
+                let line = format!(
+                    "not sent ({}): requests matching `{}`: {}",
+                    h.id, h.request_pattern, h.evidence
+                );
+                println!("unsupported: {line}");
+                unsupported.push(line);
+            }
             let shared: Arc<dyn StreamService> = Arc::new(service.with_capabilities(caps));
             Box::new(move || Arc::clone(&shared))
         }
