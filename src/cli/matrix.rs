@@ -157,7 +157,13 @@ fn property_cell(r: &Run, property: Property, name: &str) -> String {
     if !marks.is_empty() {
         return marks.join("<br>");
     }
-    let clockless = r.unsupported.iter().any(|u| u.contains("clock control"));
+    let clockless = r.unsupported.iter().any(|u| u.contains("clock control"))
+        || r.areas.iter().any(|a| {
+            a.status == "unsupported"
+                && a.reason
+                    .as_deref()
+                    .is_some_and(|why| why.contains("clock control"))
+        });
     if clockless && matches!(property, Property::Expiry | Property::Retention) {
         return "not exercised (no clock control)".to_owned();
     }
@@ -323,6 +329,13 @@ fn render(
             }
         }
     }
+    if !runs
+        .iter()
+        .flat_map(|r| &r.areas)
+        .any(|a| a.counterexample.is_some())
+    {
+        md.push_str("\nNone in these runs.\n");
+    }
     md
 }
 
@@ -332,7 +345,7 @@ mod tests {
 
     const REPORT: &str = r##"{
       "implementation": "peer",
-      "unsupported": ["clock control: a live service's clock cannot be moved"],
+      "unsupported": [],
       "seed": 1, "cases_per_area": 8,
       "areas": [
         {"area": "routing", "status": "passed", "cases": 8, "ops": 80, "divergences": []},
