@@ -2,94 +2,33 @@
 //! `UpdateShardCount` to 0) is listed as a hazard in its expectations file: the suite never
 //! sends it, shows it as not sent in transcripts, and goes on with the case.
 
-use seqcheck::MemoryStream;
-use seqcheck::api::*;
+use seqcheck::api::{Outcome, Request};
 use seqcheck::conformance::{
     Area, AreaStatus, Expectations, Hazard, RunConfig, in_process_memory, run_area,
 };
-use seqcheck::service::{Capabilities, StreamService};
-use seqcheck::types::KinesisError;
+use seqcheck::service::{Intercepted, StreamService};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// The embedded service, counting the `UpdateShardCount` calls to 0 that reach it.
-struct Watched {
-    inner: MemoryStream,
-    hazardous_calls: Arc<AtomicU64>,
-    update_calls: Arc<AtomicU64>,
-}
-
-impl StreamService for Watched {
-    fn name(&self) -> String {
-        "watched".into()
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn create_stream(&self, r: &CreateStreamRequest) -> Result<(), KinesisError> {
-        self.inner.create_stream(r)
-    }
-    fn delete_stream(&self, r: &StreamRequest) -> Result<(), KinesisError> {
-        self.inner.delete_stream(r)
-    }
-    fn describe_stream_summary(&self, r: &StreamRequest) -> Result<StreamSummary, KinesisError> {
-        self.inner.describe_stream_summary(r)
-    }
-    fn list_shards(&self, r: &ListShardsRequest) -> Result<ListShardsResponse, KinesisError> {
-        self.inner.list_shards(r)
-    }
-    fn put_record(&self, r: &PutRecordRequest) -> Result<PutRecordResponse, KinesisError> {
-        self.inner.put_record(r)
-    }
-    fn put_records(&self, r: &PutRecordsRequest) -> Result<PutRecordsResponse, KinesisError> {
-        self.inner.put_records(r)
-    }
-    fn get_shard_iterator(&self, r: &GetShardIteratorRequest) -> Result<String, KinesisError> {
-        self.inner.get_shard_iterator(r)
-    }
-    fn get_records(&self, r: &GetRecordsRequest) -> Result<GetRecordsResponse, KinesisError> {
-        self.inner.get_records(r)
-    }
-    fn split_shard(&self, r: &SplitShardRequest) -> Result<(), KinesisError> {
-        self.inner.split_shard(r)
-    }
-    fn merge_shards(&self, r: &MergeShardsRequest) -> Result<(), KinesisError> {
-        self.inner.merge_shards(r)
-    }
-    fn update_shard_count(
-        &self,
-        r: &UpdateShardCountRequest,
-    ) -> Result<UpdateShardCountResponse, KinesisError> {
-        self.update_calls.fetch_add(1, Ordering::Relaxed);
-        if r.target_shard_count == 0 {
-            self.hazardous_calls.fetch_add(1, Ordering::Relaxed);
-        }
-        self.inner.update_shard_count(r)
-    }
-    fn increase_stream_retention_period(&self, r: &RetentionRequest) -> Result<(), KinesisError> {
-        self.inner.increase_stream_retention_period(r)
-    }
-    fn decrease_stream_retention_period(&self, r: &RetentionRequest) -> Result<(), KinesisError> {
-        self.inner.decrease_stream_retention_period(r)
-    }
-    fn advance_clock(&self, ms: u64) -> Result<(), KinesisError> {
-        self.inner.advance_clock(ms)
-    }
-    fn now_ms(&self) -> u64 {
-        self.inner.now_ms()
-    }
-}
 
 fn run(hazards: Vec<Hazard>) -> (seqcheck::conformance::AreaReport, u64, u64) {
     let hazardous = Arc::new(AtomicU64::new(0));
     let updates = Arc::new(AtomicU64::new(0));
     let (h, u) = (Arc::clone(&hazardous), Arc::clone(&updates));
     let make = move || {
-        Arc::new(Watched {
-            inner: in_process_memory(),
-            hazardous_calls: Arc::clone(&h),
-            update_calls: Arc::clone(&u),
-        }) as Arc<dyn StreamService>
+        let (h, u) = (Arc::clone(&h), Arc::clone(&u));
+        // Counts the UpdateShardCount calls (and those to 0 shards) that reach the service.
+        Arc::new(Intercepted::new(
+            in_process_memory(),
+            move |request: &Request, forward: &dyn Fn() -> Outcome| {
+                if let Request::UpdateShardCount(r) = request {
+                    u.fetch_add(1, Ordering::Relaxed);
+                    if r.target_shard_count == 0 {
+                        h.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                forward()
+            },
+        )) as Arc<dyn StreamService>
     };
     let cfg = RunConfig {
         cases: 64,

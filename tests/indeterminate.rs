@@ -4,102 +4,46 @@
 //! error that recurs at the same step every time a case is replayed, though, is the service's
 //! deterministic answer, and is judged (and caught) like any other wrong answer.
 
-use seqcheck::MemoryStream;
-use seqcheck::api::*;
+use seqcheck::api::{Outcome, Request};
 use seqcheck::conformance::{Area, AreaReport, AreaStatus, RunConfig, in_process_memory, run_area};
-use seqcheck::service::{Capabilities, StreamService};
+use seqcheck::service::{Intercepted, StreamService};
 use seqcheck::types::{ErrorKind, KinesisError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// The embedded service behind a flaky link: every `period`-th put fails after it was applied
-/// (with `kind`: a timeout, or an untyped HTTP 5xx), so the caller cannot know whether it took
-/// effect. The call counter is per service instance (one per case: the fault recurs at the same
-/// step whenever a case is replayed) or shared by all instances (it moves between replays).
-struct Flaky {
-    inner: MemoryStream,
+/// The embedded service behind a flaky link: every `period`-th put (PutRecord or PutRecords)
+/// fails after it was applied (with `kind`: a timeout, or an untyped HTTP 5xx), so the caller
+/// cannot know whether it took effect. The call counter is per service instance (one per case:
+/// the fault recurs at the same step whenever a case is replayed) or shared by all instances,
+/// with a pseudo-random pick of the failing calls (the fault moves between replays).
+fn flaky(
     calls: Arc<AtomicU64>,
     period: u64,
     kind: ErrorKind,
     recurrence: Recurrence,
-}
-
-impl Flaky {
-    fn fault<T>(&self, applied: Result<T, KinesisError>) -> Result<T, KinesisError> {
-        let call = self.calls.fetch_add(1, Ordering::Relaxed);
-        // Per instance: every `period`-th call. Shared: a pseudo-random 1 in `period` calls, so
-        // a replay does not meet the fault in step with the run before it.
-        let position = if self.recurrence == Recurrence::Moves {
-            splitmix64(call)
-        } else {
-            call
-        };
-        if position % self.period == self.period - 1 {
-            drop(applied);
-            return Err(KinesisError::new(
-                self.kind,
-                "PutRecord: no usable answer (injected fault)",
-            ));
-        }
-        applied
-    }
-}
-
-impl StreamService for Flaky {
-    fn name(&self) -> String {
-        "flaky link".into()
-    }
-    fn capabilities(&self) -> Capabilities {
-        self.inner.capabilities()
-    }
-    fn create_stream(&self, r: &CreateStreamRequest) -> Result<(), KinesisError> {
-        self.inner.create_stream(r)
-    }
-    fn delete_stream(&self, r: &StreamRequest) -> Result<(), KinesisError> {
-        self.inner.delete_stream(r)
-    }
-    fn describe_stream_summary(&self, r: &StreamRequest) -> Result<StreamSummary, KinesisError> {
-        self.inner.describe_stream_summary(r)
-    }
-    fn list_shards(&self, r: &ListShardsRequest) -> Result<ListShardsResponse, KinesisError> {
-        self.inner.list_shards(r)
-    }
-    fn put_record(&self, r: &PutRecordRequest) -> Result<PutRecordResponse, KinesisError> {
-        self.fault(self.inner.put_record(r))
-    }
-    fn put_records(&self, r: &PutRecordsRequest) -> Result<PutRecordsResponse, KinesisError> {
-        self.fault(self.inner.put_records(r))
-    }
-    fn get_shard_iterator(&self, r: &GetShardIteratorRequest) -> Result<String, KinesisError> {
-        self.inner.get_shard_iterator(r)
-    }
-    fn get_records(&self, r: &GetRecordsRequest) -> Result<GetRecordsResponse, KinesisError> {
-        self.inner.get_records(r)
-    }
-    fn split_shard(&self, r: &SplitShardRequest) -> Result<(), KinesisError> {
-        self.inner.split_shard(r)
-    }
-    fn merge_shards(&self, r: &MergeShardsRequest) -> Result<(), KinesisError> {
-        self.inner.merge_shards(r)
-    }
-    fn update_shard_count(
-        &self,
-        r: &UpdateShardCountRequest,
-    ) -> Result<UpdateShardCountResponse, KinesisError> {
-        self.inner.update_shard_count(r)
-    }
-    fn increase_stream_retention_period(&self, r: &RetentionRequest) -> Result<(), KinesisError> {
-        self.inner.increase_stream_retention_period(r)
-    }
-    fn decrease_stream_retention_period(&self, r: &RetentionRequest) -> Result<(), KinesisError> {
-        self.inner.decrease_stream_retention_period(r)
-    }
-    fn advance_clock(&self, ms: u64) -> Result<(), KinesisError> {
-        self.inner.advance_clock(ms)
-    }
-    fn now_ms(&self) -> u64 {
-        self.inner.now_ms()
-    }
+) -> Arc<dyn StreamService> {
+    Arc::new(Intercepted::new(
+        in_process_memory(),
+        move |request: &Request, forward: &dyn Fn() -> Outcome| {
+            if !matches!(request, Request::PutRecord(_) | Request::PutRecords(_)) {
+                return forward();
+            }
+            let applied = forward();
+            let call = calls.fetch_add(1, Ordering::Relaxed);
+            let position = match recurrence {
+                Recurrence::SameStepEveryRun => call,
+                Recurrence::Moves => splitmix64(call),
+            };
+            if position % period == period - 1 {
+                drop(applied);
+                return Err(KinesisError::new(
+                    kind,
+                    "PutRecord: no usable answer (injected fault)",
+                ));
+            }
+            applied
+        },
+    ))
 }
 
 /// A well-mixed function of `x` (SplitMix64's finaliser).
@@ -124,13 +68,7 @@ fn run_with(period: u64, kind: ErrorKind, recurrence: Recurrence) -> AreaReport 
             Recurrence::SameStepEveryRun => Arc::new(AtomicU64::new(0)),
             Recurrence::Moves => Arc::clone(&shared),
         };
-        Arc::new(Flaky {
-            inner: in_process_memory(),
-            calls,
-            period,
-            kind,
-            recurrence,
-        }) as Arc<dyn StreamService>
+        flaky(calls, period, kind, recurrence)
     };
     run_area(
         &make,

@@ -1,5 +1,9 @@
 //! The plug-in trait every implementation under test provides.
 
+mod intercept;
+
+pub use intercept::Intercepted;
+
 use crate::api::*;
 use crate::types::KinesisError;
 
