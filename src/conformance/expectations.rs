@@ -137,13 +137,6 @@ impl Expectations {
         Ok(expectations)
     }
 
-    /// The hazard that forbids sending `request` (rendered on one line), if any.
-    pub fn hazard_for(&self, request: &str) -> Option<&Hazard> {
-        self.hazards
-            .iter()
-            .find(|h| regex::Regex::new(&h.request_pattern).is_ok_and(|re| re.is_match(request)))
-    }
-
     /// The recorded divergence `violation` (found in `area`) is, if any.
     pub fn find(&self, area: Area, violation: &Violation) -> Option<&KnownDivergence> {
         self.divergences.iter().find(|d| d.matches(area, violation))
