@@ -278,6 +278,18 @@ impl Request {
             Request::DecreaseStreamRetentionPeriod(_) => "DecreaseStreamRetentionPeriod",
         }
     }
+
+    /// True for operations that never change a stream's state (reads and listings), whatever
+    /// their answer.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Request::DescribeStreamSummary(_)
+                | Request::ListShards(_)
+                | Request::GetShardIterator(_)
+                | Request::GetRecords(_)
+        )
+    }
 }
 
 /// A successful answer to a [`Request`].

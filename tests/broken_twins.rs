@@ -10,12 +10,13 @@ fn catch(twin: BrokenTwin) -> seqcheck::conformance::Counterexample {
     let make = move || Arc::<dyn StreamService>::from(twin.build());
     let report = run_area(&make, twin.area(), &RunConfig::default(), &|| {});
     match report.status {
-        AreaStatus::Failed { counterexample } => {
+        AreaStatus::Failed { mut findings } => {
+            let counterexample = findings.remove(0);
             println!(
                 "{twin:?} caught after {} cases:\n{counterexample}\n",
                 report.cases
             );
-            *counterexample
+            counterexample
         }
         other => panic!("{twin:?} escaped the {} area: {other:?}", twin.area()),
     }
@@ -52,7 +53,8 @@ fn readable_numbers_fail_the_aws_layout_check() {
         ..RunConfig::default()
     };
     match run_area(&make, seqcheck::conformance::Area::Sequencing, &cfg, &|| {}).status {
-        AreaStatus::Failed { counterexample } => {
+        AreaStatus::Failed { findings } => {
+            let counterexample = &findings[0];
             println!("{counterexample}");
             assert_eq!(
                 counterexample.violation.property,

@@ -1,8 +1,9 @@
-//! A transport fault is never reported as a violation: a service whose requests sometimes end
-//! with an unknown outcome (as when a peer is killed or a request times out) makes cases
-//! indeterminate, and the area is judged on the cases that could be judged. An untyped server
-//! error that recurs at the same step every time a case is replayed, though, is the service's
-//! deterministic answer, and is judged (and caught) like any other wrong answer.
+//! A transient transport fault is never reported as a violation: a service whose requests now
+//! and then end with an unknown outcome makes those cases indeterminate, and the area is
+//! judged on the cases that could be judged. A fault that recurs at the same step every time a
+//! case is replayed, though, is the service's deterministic behaviour: an untyped server error
+//! is judged like any other wrong answer, and a request that is never answered (while the
+//! service answers others) is a HANG.
 
 use seqcheck::api::{Outcome, Request};
 use seqcheck::conformance::{Area, AreaReport, AreaStatus, RunConfig, in_process_memory, run_area};
@@ -81,17 +82,10 @@ fn run_with(period: u64, kind: ErrorKind, recurrence: Recurrence) -> AreaReport 
     )
 }
 
-fn run(period: u64) -> AreaReport {
-    run_with(
-        period,
-        ErrorKind::Indeterminate,
-        Recurrence::SameStepEveryRun,
-    )
-}
-
 #[test]
 fn occasional_unknown_outcomes_are_indeterminate_cases_not_violations() {
-    let report = run(12);
+    // A timeout now and then, never at the same step twice: transient, not a hang.
+    let report = run_with(12, ErrorKind::Indeterminate, Recurrence::Moves);
     assert!(report.indeterminate_cases > 0, "the fault never fired");
     assert!(
         !matches!(report.status, AreaStatus::Failed { .. }),
@@ -107,13 +101,16 @@ fn occasional_unknown_outcomes_are_indeterminate_cases_not_violations() {
 }
 
 #[test]
-fn a_link_that_always_fails_leaves_the_area_indeterminate_with_the_reason() {
-    let report = run(1);
-    match report.status {
-        AreaStatus::Indeterminate { reason } => {
-            assert!(reason.contains("unknown outcome"), "{reason}")
+fn a_put_that_times_out_on_every_replay_while_the_service_answers_is_a_hang() {
+    // Every put goes unanswered (though applied), at the same step whenever a case is
+    // replayed, and the service still answers other requests: that is a HANG, not noise.
+    let report = run_with(1, ErrorKind::Indeterminate, Recurrence::SameStepEveryRun);
+    match &report.status {
+        AreaStatus::Failed { findings } => {
+            assert_eq!(findings[0].kind, seqcheck::conformance::FindingKind::Hang);
+            println!("{}", findings[0]);
         }
-        other => panic!("expected an indeterminate area, got {other:?}"),
+        other => panic!("expected a HANG finding, got {other:?}"),
     }
 }
 
@@ -139,7 +136,8 @@ fn an_untyped_server_error_at_the_same_step_on_every_replay_is_caught() {
         Recurrence::SameStepEveryRun,
     );
     match &report.status {
-        AreaStatus::Failed { counterexample } => {
+        AreaStatus::Failed { findings } => {
+            let counterexample = &findings[0];
             assert_eq!(
                 counterexample.violation.property,
                 seqcheck::model::Property::ErrorMapping

@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# Starts Kinesis-compatible peers on 127.0.0.1 and waits until each answers ListStreams.
+# Starts Kinesis-compatible peers on 127.0.0.1 and waits until each answers ListStreams; also the
+# restart command for a peer that crashed or wedged (seqcheck's --restart-cmd).
 #
 # Usage: scripts/peers/start.sh kinesalite|kinesis-mock|moto|all
 #
 # For each peer: logs to .peers/NAME.log, records the PID in .peers/NAME.pid, waits (bounded by
 # SEQCHECK_PEER_START_TIMEOUT seconds, default 30) for readiness, checks that it listens on
-# 127.0.0.1 only, and prints "NAME http://127.0.0.1:PORT". A peer already started by this script
-# and still running is reused. Install first with scripts/peers/install.sh; stop with stop.sh.
+# 127.0.0.1 only, and prints "NAME http://127.0.0.1:PORT". Exit status 0 means the peer answers.
+#
+# A peer recorded in the pid file is
+#   - reused when it is healthy: it answers ListStreams within SEQCHECK_PEER_PROBE_TIMEOUT seconds
+#     (default 5) and, left alone for 1 s, uses less than SEQCHECK_PEER_BUSY_PERCENT of a core
+#     (default 50; "off" skips this test);
+#   - replaced when it has died (stale pid file) or the PID now runs another program (the pid
+#     file is dropped, nothing is signalled);
+#   - stopped by its recorded PID (SIGTERM, SIGKILL after 1 s) and replaced when it is wedged:
+#     alive but not answering, or answering while it spins (moto 5.2.5 loops forever at 100% CPU
+#     after UpdateShardCount to 0). Processes this script did not start are never signalled.
+# The busy test assumes nothing else is loading the peer meanwhile, which holds for a restart.
+# Install first with scripts/peers/install.sh; stop with stop.sh.
 #
 # The tests look for SEQCHECK_KINESALITE_URL, SEQCHECK_KINESIS_MOCK_URL and SEQCHECK_MOTO_URL.
 set -euo pipefail
@@ -15,23 +27,39 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 START_TIMEOUT="${SEQCHECK_PEER_START_TIMEOUT:-30}"
+PROBE_TIMEOUT="${SEQCHECK_PEER_PROBE_TIMEOUT:-5}"
+BUSY_PERCENT="${SEQCHECK_PEER_BUSY_PERCENT:-50}"
+WEDGED_GRACE=1 # seconds between SIGTERM and SIGKILL for a wedged peer
+[[ "$BUSY_PERCENT" == off || "$BUSY_PERCENT" =~ ^[0-9]+$ ]] ||
+    die "SEQCHECK_PEER_BUSY_PERCENT must be a whole number or 'off', not '$BUSY_PERCENT'"
 
 # A dummy SigV4 header (plus the X-Amz-Date it requires): no peer checks signatures, but moto picks
 # the service from the credential scope (without it, it answers as S3), and the others reject
 # requests that carry none.
 AUTH_HEADER="Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=0000000000000000000000000000000000000000000000000000000000000000"
 
-# is_running PIDFILE: true when the pid file names a live process.
-is_running() {
-    local pid
-    [[ -f "$1" ]] || return 1
-    pid="$(<"$1")"
-    [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
-}
-
 # port_busy PORT: true when something already listens on PORT (any address).
 port_busy() {
     ss -ltnH "sport = :$1" | grep -q .
+}
+
+# wait_port_free PORT SECONDS: true once nothing listens on PORT, polling for at most SECONDS.
+wait_port_free() {
+    local deadline=$((SECONDS + $2))
+    while port_busy "$1"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.05
+    done
+}
+
+# cpu_ticks PID: the user plus system CPU time PID has used so far, in clock ticks.
+cpu_ticks() {
+    local stat rest
+    local -a f
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    rest="${stat##*) }"
+    read -r -a f <<<"$rest"
+    echo $((f[11] + f[12])) # fields 14 (utime) and 15 (stime); rest starts at field 3
 }
 
 # answers_list_streams PORT: true when a Kinesis ListStreams call gets HTTP 200 with a JSON body.
@@ -57,7 +85,11 @@ check_loopback_only() {
     fi
 }
 
-# launch NAME LOG: starts the peer in the background, printing its PID.
+# launch NAME LOG: starts the peer in the background, printing its PID. The peer gets a session of
+# its own (setsid: a Ctrl-C or a process-group kill aimed at whoever ran this script, say the
+# checker running its --restart-cmd, does not reach it) and does not inherit the lock on fd 9.
+# Without job control a background job is no process-group leader, so setsid execs in place and
+# $! is the peer's PID.
 launch() {
     local name="$1" log="$2" kl
     case "$name" in
@@ -65,9 +97,9 @@ launch() {
             local cli="$PEERS_DIR/kinesalite/node_modules/kinesalite/cli.js"
             [[ -f "$cli" ]] || die "kinesalite is not installed: run scripts/peers/install.sh kinesalite"
             # Transitions stay asynchronous but short, and the shard quota matches the model's.
-            nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$cli" --port "$KINESALITE_PORT" \
+            setsid nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$cli" --port "$KINESALITE_PORT" \
                 --createStreamMs 50 --deleteStreamMs 50 --updateStreamMs 50 --shardLimit 500 \
-                >"$log" 2>&1 </dev/null &
+                >"$log" 2>&1 </dev/null 9>&- &
             ;;
         kinesis-mock)
             kl="$PEERS_DIR/kinesis-local/node_modules/kinesis-local"
@@ -80,57 +112,106 @@ launch() {
                 LOG_LEVEL=WARN SHARD_LIMIT=500 \
                 CREATE_STREAM_DURATION=50ms DELETE_STREAM_DURATION=50ms \
                 SPLIT_SHARD_DURATION=50ms MERGE_SHARDS_DURATION=50ms UPDATE_SHARD_COUNT_DURATION=50ms \
-                nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$kl/main.js" \
-                >"$log" 2>&1 </dev/null &
+                setsid nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$kl/main.js" \
+                >"$log" 2>&1 </dev/null 9>&- &
             ;;
         moto)
             local server="$PEERS_DIR/venv/bin/moto_server"
             [[ -x "$server" ]] || die "moto is not installed: run scripts/peers/install.sh moto"
-            nohup "$server" -H 127.0.0.1 -p "$MOTO_PORT" >"$log" 2>&1 </dev/null &
+            setsid nohup "$server" -H 127.0.0.1 -p "$MOTO_PORT" >"$log" 2>&1 </dev/null 9>&- &
             ;;
     esac
     echo "$!"
 }
 
-# wait_ready NAME PID PORT LOG: polls every 50 ms until ready, the process dies, or the timeout.
+# wait_ready NAME PID PORT LOG: polls every 50 ms until ready, the process dies, or the timeout
+# (then stops the peer it just started).
 wait_ready() {
     local name="$1" pid="$2" port="$3" log="$4"
     local deadline=$((SECONDS + START_TIMEOUT))
     until answers_list_streams "$port"; do
-        if ! kill -0 "$pid" 2>/dev/null; then
+        if ! pid_alive "$pid"; then
             echo "--- last lines of $log ---" >&2
             tail -n 20 "$log" >&2 || true
+            rm -f "$PEERS_DIR/$name.pid"
             die "$name (pid $pid) exited before it became ready"
         fi
         if ((SECONDS >= deadline)); then
             echo "--- last lines of $log ---" >&2
             tail -n 20 "$log" >&2 || true
-            kill -TERM "$pid" 2>/dev/null || true
+            stop_pid "$name" "$pid"
+            rm -f "$PEERS_DIR/$name.pid"
             die "$name (pid $pid) did not answer ListStreams on 127.0.0.1:$port within ${START_TIMEOUT}s; stopped it"
         fi
         sleep 0.05
     done
 }
 
+# unfit_reason PID PORT: prints why a running peer cannot be reused, or nothing when it is healthy.
+unfit_reason() {
+    local pid="$1" port="$2" deadline before after pct
+    deadline=$((SECONDS + PROBE_TIMEOUT))
+    until answers_list_streams "$port"; do
+        if ! pid_alive "$pid"; then
+            echo "exited while being probed"
+            return
+        fi
+        if ((SECONDS >= deadline)); then
+            echo "is alive but did not answer ListStreams within ${PROBE_TIMEOUT}s (wedged)"
+            return
+        fi
+        sleep 0.1
+    done
+    [[ "$BUSY_PERCENT" == off ]] && return
+    before="$(cpu_ticks "$pid")" || return 0
+    sleep 1
+    after="$(cpu_ticks "$pid")" || return 0
+    pct=$(((after - before) * 100 / $(getconf CLK_TCK)))
+    if ((pct >= BUSY_PERCENT)); then
+        echo "answers, but used ${pct}% of a core during 1 s with no requests (wedged: spinning)"
+    fi
+}
+
 start_peer() {
-    local name="$1" port pidfile log pid
+    local name="$1" port pidfile log pid reason
     port="$(port_of "$name")"
     pidfile="$PEERS_DIR/$name.pid"
     log="$PEERS_DIR/$name.log"
-    if is_running "$pidfile"; then
+    lock_peer "$name"
+    if [[ -f "$pidfile" ]]; then
         pid="$(<"$pidfile")"
-    else
-        rm -f "$pidfile"
-        port_busy "$port" && die "port $port is already in use by another process; $name not started"
-        if [[ "$name" == kinesis-mock ]] && port_busy "$KINESIS_MOCK_TLS_PORT"; then
-            die "port $KINESIS_MOCK_TLS_PORT is already in use by another process; $name not started"
+        if ! pid_alive "$pid"; then
+            echo "$name: recorded pid $pid is gone; starting a new one" >&2
+        elif ! started_by_us "$name" "$pid"; then
+            echo "$name: recorded pid $pid now runs another program; leaving it alone, starting a new one" >&2
+        else
+            reason="$(unfit_reason "$pid" "$port")"
+            if [[ -z "$reason" ]]; then
+                check_loopback_only "$name" "$pid"
+                echo "$name http://127.0.0.1:$port"
+                unlock_peer
+                return
+            fi
+            echo "$name: pid $pid $reason; stopping it and starting a new one" >&2
+            # A wedged peer gets little grace: kinesis-mock, for one, waits on SIGTERM for the
+            # connections a stalled server left half-closed and never exits by itself.
+            stop_pid "$name" "$pid" "$WEDGED_GRACE"
         fi
-        pid="$(launch "$name" "$log")"
-        echo "$pid" >"$pidfile"
+        rm -f "$pidfile"
     fi
+    # A peer just stopped has released its ports by the time it is gone; the short wait only
+    # covers the kernel catching up. Anything still listening there is not ours.
+    wait_port_free "$port" 2 || die "port $port is already in use by another process; $name not started"
+    if [[ "$name" == kinesis-mock ]]; then
+        wait_port_free "$KINESIS_MOCK_TLS_PORT" 2 ||
+            die "port $KINESIS_MOCK_TLS_PORT is already in use by another process; $name not started"
+    fi
+    pid="$(launch "$name" "$log")"
+    echo "$pid" >"$pidfile"
     wait_ready "$name" "$pid" "$port" "$log"
     check_loopback_only "$name" "$pid"
     echo "$name http://127.0.0.1:$port"
+    unlock_peer
 }
 
 main() {
@@ -138,6 +219,8 @@ main() {
     peers="$(peers_from_arg "${1:-}")"
     command -v curl >/dev/null || die "curl is needed for the readiness check"
     command -v ss >/dev/null || die "ss (iproute2) is needed to check listening addresses"
+    command -v setsid >/dev/null || die "setsid (util-linux) is needed to detach peers"
+    command -v flock >/dev/null || die "flock (util-linux) is needed to serialize restarts"
     mkdir -p "$PEERS_DIR"
     for peer in $peers; do
         start_peer "$peer"

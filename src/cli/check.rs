@@ -4,7 +4,8 @@ use super::{CliError, table};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqcheck::conformance::{
-    Area, AreaReport, AreaStatus, RunConfig, in_process_memory, in_process_model, run_area,
+    Area, AreaReport, AreaStatus, Restart, RunConfig, in_process_memory, in_process_model,
+    run_areas,
 };
 use seqcheck::mutants::BrokenTwin;
 use seqcheck::service::StreamService;
@@ -66,7 +67,25 @@ pub struct CheckArgs {
     /// A name for the implementation in reports (default: derived from the target).
     #[arg(long)]
     label: Option<String>,
+    /// A shell command that brings the endpoint back after it crashed (exits 0 once it
+    /// answers again), e.g. `scripts/peers/start.sh kinesis-mock`. With it, a crashing case is
+    /// shrunk and the run goes on; without it, the areas after a crash are not run.
+    #[arg(long, requires = "endpoint")]
+    restart_cmd: Option<String>,
 }
+
+/// Exit status: every requested area was checked and nothing unrecorded was found.
+pub const EXIT_PASSED: u8 = 0;
+/// Exit status: at least one unrecorded divergence, crash or hang.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit status: a usage or set-up error (bad arguments, unreadable files, invalid URL).
+pub const EXIT_USAGE: u8 = 2;
+/// Exit status: nothing, or only part, of what was requested was checked (the service could
+/// not be reached, or an area ended indeterminate or was not run).
+pub const EXIT_UNCHECKED: u8 = 3;
+
+/// How long a restart command may take.
+const RESTART_LIMIT: std::time::Duration = std::time::Duration::from_secs(90);
 
 #[derive(serde::Serialize)]
 struct RunReport<'a> {
@@ -122,6 +141,14 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
                 ),
             }
             .map_err(|e| CliError::Setup(e.to_string()))?;
+            if !service.answers() {
+                println!(
+                    "nothing was checked: {} does not answer (no response to DescribeStreamSummary \
+                     within a few seconds)",
+                    args.endpoint.as_deref().unwrap_or("Amazon Kinesis")
+                );
+                return Ok(ExitCode::from(EXIT_UNCHECKED));
+            }
             let (caps, evidence) = super::endpoint::probe(&service, &name_prefix);
             for line in &evidence {
                 println!("unsupported: {line}");
@@ -187,6 +214,10 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             RunConfig::default().max_shrink_ms
         },
         name_prefix,
+        restart: args
+            .restart_cmd
+            .as_deref()
+            .map(|cmd| Restart::command(cmd, RESTART_LIMIT)),
         ..RunConfig::default()
     };
     let bar = ProgressBar::new(u64::from(args.cases) * areas.len() as u64);
@@ -197,43 +228,13 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let mut reports = Vec::with_capacity(areas.len());
-    for area in &areas {
-        bar.set_message(format!("{implementation}: {area}"));
-        let tick = || bar.inc(1);
-        reports.push(run_area(&*factory, *area, &cfg, &tick));
-    }
+    let tick = || bar.inc(1);
+    bar.set_message(implementation.clone());
+    let reports = run_areas(&*factory, &areas, &cfg, &tick);
     bar.finish_and_clear();
     println!("{}", table::render(&implementation, &reports));
-    let mut failed = false;
     for r in &reports {
-        match &r.status {
-            AreaStatus::Failed { counterexample } => {
-                failed = true;
-                println!("{counterexample}\n");
-            }
-            AreaStatus::Unsupported { reason } => println!("{}: unsupported: {reason}", r.area),
-            AreaStatus::Indeterminate { reason } => {
-                println!("{}: indeterminate: {reason}", r.area);
-                if !r.first_indeterminate.is_empty() {
-                    println!(
-                        "first indeterminate case ({} of {} cases were):",
-                        r.indeterminate_cases, r.cases
-                    );
-                    for line in r.first_indeterminate.iter().flat_map(|s| s.lines()) {
-                        println!("  {line}");
-                    }
-                    println!();
-                }
-            }
-            AreaStatus::Passed => {}
-        }
-        for d in &r.divergences {
-            println!(
-                "known divergence `{}` ({} cases):\n{}\n",
-                d.id, d.cases, d.counterexample
-            );
-        }
+        print_area(r);
     }
     if args.json.is_some() || args.markdown.is_some() {
         let report = RunReport {
@@ -254,9 +255,94 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             super::matrix::single(&json, path, args.expectations.as_deref())?;
         }
     }
-    Ok(if failed {
-        ExitCode::FAILURE
+    Ok(ExitCode::from(verdict(&reports)))
+}
+
+/// Everything a person needs about one area beyond the table: findings, why cases ended
+/// early, recorded divergences seen.
+fn print_area(r: &AreaReport) {
+    match &r.status {
+        AreaStatus::Failed { findings } => {
+            println!(
+                "{}: {} distinct unrecorded finding(s){}",
+                r.area,
+                r.distinct_findings,
+                if r.distinct_findings > findings.len() as u64 {
+                    format!(" ({} shown)", findings.len())
+                } else {
+                    String::new()
+                }
+            );
+            for f in findings {
+                println!("{f}\n");
+            }
+        }
+        AreaStatus::Unsupported { reason } => println!("{}: unsupported: {reason}", r.area),
+        AreaStatus::NotRun { reason } => println!("{}: not run: {reason}", r.area),
+        AreaStatus::Indeterminate { reason } => println!("{}: indeterminate: {reason}", r.area),
+        AreaStatus::Passed => {}
+    }
+    if !r.first_indeterminate.is_empty() {
+        println!(
+            "{}: first indeterminate case ({} of {} cases were):",
+            r.area, r.indeterminate_cases, r.cases
+        );
+        for line in r.first_indeterminate.iter().flat_map(|s| s.lines()) {
+            println!("  {line}");
+        }
+        println!();
+    }
+    if !r.ended_early.is_empty() {
+        println!(
+            "{}: {} of {} cases ran to their last step; ended early:",
+            r.area, r.completed_cases, r.cases
+        );
+        for e in &r.ended_early {
+            println!("  {:>5} × {}", e.cases, e.reason);
+        }
+    }
+    for d in &r.divergences {
+        match &d.counterexample {
+            Some(cx) => println!(
+                "known divergence `{}` ({} responses in {} cases):\n{cx}\n",
+                d.id, d.hits, d.cases
+            ),
+            None => println!(
+                "known divergence `{}` ({} responses in {} cases; its first case did not show \
+                 it again when replayed)\n",
+                d.id, d.hits, d.cases
+            ),
+        }
+    }
+}
+
+/// The exit status for a run's reports, with a closing line saying why.
+fn verdict(reports: &[AreaReport]) -> u8 {
+    let findings: u64 = reports.iter().map(|r| r.distinct_findings).sum();
+    let unchecked: Vec<String> = reports
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                AreaStatus::Indeterminate { .. } | AreaStatus::NotRun { .. }
+            )
+        })
+        .map(|r| r.area.to_string())
+        .collect();
+    let checked = reports.iter().filter(|r| r.was_checked()).count();
+    if findings > 0 {
+        println!("{findings} distinct unrecorded finding(s)");
+        EXIT_FINDINGS
+    } else if checked == 0 {
+        println!("nothing was checked: no requested area could be judged");
+        EXIT_UNCHECKED
+    } else if !unchecked.is_empty() {
+        println!(
+            "only part of the run was checked: {} ended indeterminate or not run",
+            unchecked.join(", ")
+        );
+        EXIT_UNCHECKED
     } else {
-        ExitCode::SUCCESS
-    })
+        EXIT_PASSED
+    }
 }

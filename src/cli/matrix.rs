@@ -1,7 +1,7 @@
 //! `seqcheck matrix`: merges JSON reports of several runs into the Markdown conformance matrix.
 
 use super::CliError;
-use seqcheck::conformance::Area;
+use seqcheck::conformance::{Area, FindingKind};
 use seqcheck::model::Property;
 use std::fmt::Write as _;
 
@@ -16,29 +16,119 @@ struct Run {
     areas: Vec<AreaRow>,
 }
 
+/// One area of a run. Fields the old report format lacked are optional, so old reports still
+/// render (without the evidence they did not carry).
 #[derive(serde::Deserialize)]
 struct AreaRow {
     area: String,
+    /// `passed`, `failed`, `unsupported`, `indeterminate` or `not-run`.
     status: String,
     #[serde(default)]
     reason: Option<String>,
+    /// Every distinct unrecorded finding kept, shrunk (failed areas).
+    #[serde(default)]
+    findings: Vec<Cx>,
+    /// The single finding of the old format.
     #[serde(default)]
     counterexample: Option<Cx>,
     #[serde(default)]
     divergences: Vec<Div>,
+    #[serde(default)]
     cases: u64,
+    /// Absent in old reports.
+    #[serde(default)]
+    completed_cases: Option<u64>,
+    #[serde(default)]
+    ended_early: Vec<EarlyEnd>,
+    #[serde(default)]
     ops: u64,
+    #[serde(default)]
+    indeterminate_cases: u64,
+    #[serde(default)]
+    first_indeterminate: Vec<String>,
+    /// Absent in old reports.
+    #[serde(default)]
+    distinct_findings: Option<u64>,
+    /// Per property name, how many times it was judged; absent in old reports.
+    #[serde(default)]
+    checks: Option<std::collections::BTreeMap<String, u64>>,
+}
+
+impl AreaRow {
+    /// The unrecorded findings with a counterexample, in the order found.
+    fn findings(&self) -> impl Iterator<Item = &Cx> {
+        self.findings.iter().chain(self.counterexample.iter())
+    }
+
+    /// Distinct unrecorded findings, including those past the reporting cap.
+    fn distinct(&self) -> u64 {
+        let kept = self.findings().count() as u64;
+        self.distinct_findings.map_or(kept, |d| d.max(kept))
+    }
+
+    /// How many times `property` was judged in this area (0 when the report has no counts).
+    fn checks_of(&self, property: &str) -> u64 {
+        self.checks
+            .as_ref()
+            .and_then(|c| c.get(property))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The status as the matrix words it ("not-run" reads "not run").
+    fn status_words(&self) -> String {
+        self.status.replace('-', " ")
+    }
+
+    /// Cases run and, when the report says, how many ran to their last step.
+    fn evidence(&self) -> String {
+        match self.completed_cases {
+            Some(done) => format!("{} cases, {done} to the end", self.cases),
+            None => format!("{} cases, {} ops", self.cases, self.ops),
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct EarlyEnd {
+    reason: String,
+    cases: u64,
 }
 
 #[derive(serde::Deserialize)]
 struct Div {
     id: String,
-    counterexample: Cx,
+    /// Null when the first case showing it could not be replayed to the same divergence.
+    #[serde(default)]
+    counterexample: Option<Cx>,
+    #[serde(default)]
     cases: u64,
+    /// Absent in old reports.
+    #[serde(default)]
+    hits: Option<u64>,
+}
+
+impl Div {
+    /// "5 cases, 9 hits" (hits when the report has them).
+    fn counts(&self) -> String {
+        match self.hits {
+            Some(hits) => format!("{} cases, {hits} hits", self.cases),
+            None => format!("{} cases", self.cases),
+        }
+    }
+}
+
+/// What the report says when a divergence has no counterexample.
+const NO_REPLAY: &str = "(no replayable counterexample this run)";
+
+fn violation_kind() -> FindingKind {
+    FindingKind::Violation
 }
 
 #[derive(serde::Deserialize)]
 struct Cx {
+    #[serde(default = "violation_kind")]
+    kind: FindingKind,
     violation: Violation,
     steps: Vec<String>,
     replay: String,
@@ -92,24 +182,57 @@ pub fn single(report_json: &str, out: &str, expectations: Option<&str>) -> Resul
     write_file(out, &render(&[run], &facts, CHECK_SOURCE))
 }
 
-/// `what differs` and `what Kinesis does` of every recorded divergence, by id.
-fn load_facts<S: AsRef<str>>(
-    expectations: &[S],
-) -> Result<std::collections::HashMap<String, (String, String)>, CliError> {
-    let mut facts = std::collections::HashMap::new();
+/// What an expectations file says about one recorded divergence.
+struct Fact {
+    /// What the implementation does differently.
+    what_differs: String,
+    /// What Kinesis does.
+    kinesis_fact: String,
+    /// The property it breaks (as the reports name it).
+    property: String,
+}
+
+/// The facts of every recorded divergence, by id.
+type Facts = std::collections::HashMap<String, Fact>;
+
+/// `what differs`, `what Kinesis does` and the property of every recorded divergence, by id.
+fn load_facts<S: AsRef<str>>(expectations: &[S]) -> Result<Facts, CliError> {
+    let mut facts = Facts::new();
     for path in expectations {
         let e = seqcheck::conformance::Expectations::load(path.as_ref())
             .map_err(|e| CliError::Setup(e.to_string()))?;
         for d in e.divergences {
-            facts.insert(d.id.clone(), (d.what_differs, d.kinesis_fact));
+            facts.insert(
+                d.id.clone(),
+                Fact {
+                    what_differs: d.what_differs,
+                    kinesis_fact: d.kinesis_fact,
+                    property: d.property.to_string(),
+                },
+            );
         }
     }
     Ok(facts)
 }
 
-/// One row per property: which recorded divergences or unrecorded failures broke it in each
-/// run. "pass" means no case of any area that ran showed it broken.
-fn property_table(md: &mut String, runs: &[Run]) {
+/// The property divergence `d` breaks: from its counterexample, else from the expectations.
+fn divergence_property<'a>(d: &'a Div, facts: &'a Facts) -> Option<&'a str> {
+    d.counterexample
+        .as_ref()
+        .map(|c| c.violation.property.as_str())
+        .or_else(|| facts.get(&d.id).map(|f| f.property.as_str()))
+}
+
+fn push_unique(marks: &mut Vec<String>, mark: String) {
+    if !marks.contains(&mark) {
+        marks.push(mark);
+    }
+}
+
+/// One row per property: which recorded divergences or unrecorded findings broke it in each
+/// run, and how many times the model judged it. "pass (N checks)" needs N > 0: a property no
+/// response was judged against is "not reached", never a pass.
+fn property_table(md: &mut String, runs: &[Run], facts: &Facts) {
     md.push_str("\n### By property (kinesis-semantics §10)\n\n| property |");
     for r in runs {
         let _ = write!(md, " {} |", r.implementation);
@@ -127,35 +250,76 @@ fn property_table(md: &mut String, runs: &[Run]) {
         };
         let _ = write!(md, "| {} |", label.replace('|', "\\|"));
         for r in runs {
-            let _ = write!(md, " {} |", property_cell(r, property, &name));
+            let _ = write!(md, " {} |", property_cell(r, property, &name, facts));
         }
         md.push('\n');
     }
     md.push_str("| P24, P25: KCL checkpoint order, KPL aggregation (client-library properties; the checkpointing model covers monotone checkpoints) |");
     md.push_str(&" not in the service suite |".repeat(runs.len()));
     md.push('\n');
+    // A divergence without a counterexample whose id no expectations file names cannot be
+    // placed in a property's row: say so rather than let its property read as a pass.
+    let unplaced: Vec<String> = runs
+        .iter()
+        .map(|r| {
+            let mut ids: Vec<String> = Vec::new();
+            for d in r.areas.iter().flat_map(|a| &a.divergences) {
+                if divergence_property(d, facts).is_none() {
+                    push_unique(
+                        &mut ids,
+                        format!("[{}](#{})", d.id, anchor(&r.implementation, &d.id)),
+                    );
+                }
+            }
+            ids.join("<br>")
+        })
+        .collect();
+    if unplaced.iter().any(|c| !c.is_empty()) {
+        md.push_str("| property unknown: recorded divergences without a counterexample in this run, absent from the expectations given to `matrix` (a property above may have been broken by one of them) |");
+        for cell in &unplaced {
+            let _ = write!(md, " {} |", if cell.is_empty() { "—" } else { cell });
+        }
+        md.push('\n');
+    }
 }
 
 /// The cell of `property` for run `r`.
-fn property_cell(r: &Run, property: Property, name: &str) -> String {
+fn property_cell(r: &Run, property: Property, name: &str, facts: &Facts) -> String {
     let mut marks: Vec<String> = Vec::new();
     for a in &r.areas {
-        if let Some(c) = &a.counterexample {
+        for c in a.findings() {
             if c.violation.property == name {
-                marks.push(format!("**FAIL** ({})", a.area));
+                let mark = match c.kind {
+                    FindingKind::Violation => format!("**FAIL** ({})", a.area),
+                    kind => format!("**FAIL** ({}, {})", a.area, kind.word()),
+                };
+                push_unique(&mut marks, mark);
             }
         }
         for d in &a.divergences {
-            if d.counterexample.violation.property == name {
+            if divergence_property(d, facts) == Some(name) {
                 let link = format!("[{}](#{})", d.id, anchor(&r.implementation, &d.id));
-                if !marks.contains(&link) {
-                    marks.push(link);
-                }
+                push_unique(&mut marks, link);
             }
         }
     }
+    let counted = r.areas.iter().any(|a| a.checks.is_some());
+    let checks = r
+        .areas
+        .iter()
+        .fold(0u64, |n, a| n.saturating_add(a.checks_of(name)));
     if !marks.is_empty() {
-        return marks.join("<br>");
+        let mut cell = marks.join("<br>");
+        if counted {
+            let _ = write!(cell, "<br>({checks} checks)");
+        }
+        return cell;
+    }
+    if !counted {
+        return "not counted (the report has no check counts)".to_owned();
+    }
+    if checks > 0 {
+        return format!("pass ({checks} checks)");
     }
     let clockless = r.unsupported.iter().any(|u| u.contains("clock control"))
         || r.areas.iter().any(|a| {
@@ -165,27 +329,27 @@ fn property_cell(r: &Run, property: Property, name: &str) -> String {
                     .is_some_and(|why| why.contains("clock control"))
         });
     if clockless && matches!(property, Property::Expiry | Property::Retention) {
-        return "not exercised (no clock control)".to_owned();
+        return "not reached (no clock control)".to_owned();
     }
-    let targeting = |status: &str| {
-        r.areas.iter().any(|a| {
-            a.status == status
-                && Area::ALL
-                    .iter()
-                    .any(|area| area.name() == a.area && area.targets().contains(&property))
-        })
-    };
-    if targeting("passed") {
-        "pass".to_owned()
-    } else if targeting("failed") {
-        "not judged (its areas stopped at another failure)".to_owned()
-    } else if targeting("indeterminate") {
-        "indeterminate".to_owned()
-    } else if targeting("unsupported") {
-        "unsupported".to_owned()
-    } else {
-        "not run".to_owned()
+    let targeting: Vec<&AreaRow> = r
+        .areas
+        .iter()
+        .filter(|a| Area::from_name(&a.area).is_some_and(|area| area.targets().contains(&property)))
+        .collect();
+    if targeting.is_empty() {
+        return "not reached (none of its areas ran)".to_owned();
     }
+    if targeting
+        .iter()
+        .any(|a| a.status == "passed" || a.status == "failed")
+    {
+        return "not reached".to_owned();
+    }
+    let mut why: Vec<String> = Vec::new();
+    for a in &targeting {
+        push_unique(&mut why, a.status_words());
+    }
+    format!("not reached (its areas: {})", why.join(", "))
 }
 
 fn write_file(out: &str, text: &str) -> Result<(), CliError> {
@@ -195,16 +359,81 @@ fn write_file(out: &str, text: &str) -> Result<(), CliError> {
     })
 }
 
+/// The anchor of the `index`-th (from 0) finding of area `a` of run `r`.
+fn finding_anchor(r: &Run, a: &AreaRow, index: usize) -> String {
+    anchor(
+        &r.implementation,
+        &format!("{}-finding-{}", a.area, index + 1),
+    )
+}
+
+/// The cell of area `a` of run `r`: its status with the evidence behind it, every finding
+/// (linked to its counterexample) and every recorded divergence with its counts.
+fn area_cell(r: &Run, a: &AreaRow) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    match a.status.as_str() {
+        "passed" if a.divergences.is_empty() => lines.push(format!("pass ({})", a.evidence())),
+        "passed" => lines.push(format!("divergence ({})", a.evidence())),
+        "failed" => {
+            lines.push(format!(
+                "**FAIL**: {} distinct ({})",
+                a.distinct(),
+                a.evidence()
+            ));
+            for (i, c) in a.findings().enumerate() {
+                let label = match c.kind {
+                    FindingKind::Violation => format!("`{}`", c.violation.property),
+                    kind => format!("**{}**", kind.word()),
+                };
+                lines.push(format!(
+                    "[{}. {label}](#{})",
+                    i + 1,
+                    finding_anchor(r, a, i)
+                ));
+            }
+            let kept = a.findings().count() as u64;
+            if a.distinct() > kept {
+                lines.push(format!(
+                    "{} more counted, not shrunk (past the report's cap)",
+                    a.distinct() - kept
+                ));
+            }
+        }
+        _ => {
+            let mut cell = a.status_words();
+            if let Some(reason) = &a.reason {
+                let _ = write!(cell, ": {}", one_line(reason));
+            }
+            if a.cases > 0 {
+                let _ = write!(cell, " ({})", a.evidence());
+            }
+            lines.push(cell);
+        }
+    }
+    for d in &a.divergences {
+        let mut line = format!(
+            "[divergence: {}](#{}) ({})",
+            d.id,
+            anchor(&r.implementation, &d.id),
+            d.counts()
+        );
+        if d.counterexample.is_none() {
+            let _ = write!(line, " {NO_REPLAY}");
+        }
+        lines.push(line);
+    }
+    lines.join("<br>")
+}
+
+/// What the matrix's marks mean.
+const LEGEND: &str = "By area: **pass (N cases, M to the end)**: N generated cases ran and none showed an unrecorded violation, crash or hang; M of them ran to their last step, final read-back included (the others ended early, for the reasons listed at the end; their responses up to there were judged). **divergence**: the same, except that the implementation differs from Kinesis in a recorded way, each divergence listed with the cases that showed it and its hits (responses that matched it), details below with the shrunk counterexample of this run. **FAIL: K distinct**: K distinct unrecorded findings, each listed below with its shrunk counterexample; **CRASH**: the service stopped answering after a request; **HANG**: it still answers, but one request went unanswered on every replay. **unsupported**: the implementation lacks a capability the area needs; **indeterminate**: too few cases could be judged (unknown outcomes); **not run**: the service was down, so no case ran. None of the last three is a pass.\n\nBy property: **pass (N checks)**: the reference model judged the property N times on the implementation's responses (summed over the areas that ran) and nothing broke it; **not reached**: no response was judged against it, so there is no evidence either way; a broken property names the finding or divergence, with its check count.\n\n";
+
 /// The Markdown matrix: one column per run, one row per area, then every divergence and
-/// unrecorded failure with its shrunk counterexample.
-fn render(
-    runs: &[Run],
-    facts: &std::collections::HashMap<String, (String, String)>,
-    source: &str,
-) -> String {
+/// unrecorded finding with its shrunk counterexample, then why cases ended early.
+fn render(runs: &[Run], facts: &Facts, source: &str) -> String {
     let mut md = String::from("# Conformance matrix\n\n");
     md.push_str(source);
-    md.push_str("**pass**: every generated case was admitted by the reference model; **divergence**: the implementation differs from Kinesis in a recorded way (details below, each with its shrunk counterexample); **FAIL**: an unrecorded violation; **unsupported**: the implementation lacks a capability the area needs.\n\n");
+    md.push_str(LEGEND);
     md.push_str("### By area\n\n");
     let _ = write!(md, "| area |");
     for r in runs {
@@ -213,50 +442,24 @@ fn render(
     md.push_str("\n|---|");
     md.push_str(&"---|".repeat(runs.len()));
     md.push('\n');
-    let areas: Vec<String> = runs
-        .first()
-        .map(|r| r.areas.iter().map(|a| a.area.clone()).collect())
-        .unwrap_or_default();
+    let mut areas: Vec<&str> = Vec::new();
+    for a in runs.iter().flat_map(|r| &r.areas) {
+        if !areas.contains(&a.area.as_str()) {
+            areas.push(&a.area);
+        }
+    }
     for area in &areas {
         let _ = write!(md, "| {area} |");
         for r in runs {
-            let cell = match r.areas.iter().find(|a| &a.area == area) {
+            let cell = match r.areas.iter().find(|a| a.area == *area) {
                 None => "—".to_owned(),
-                Some(a) => match a.status.as_str() {
-                    "passed" if a.divergences.is_empty() => {
-                        format!("pass ({} cases, {} ops)", a.cases, a.ops)
-                    }
-                    "passed" => a
-                        .divergences
-                        .iter()
-                        .map(|d| {
-                            format!(
-                                "[divergence: {}](#{})",
-                                d.id,
-                                anchor(&r.implementation, &d.id)
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("<br>"),
-                    "failed" => format!(
-                        "**FAIL** ({})",
-                        a.counterexample
-                            .as_ref()
-                            .map_or("", |c| c.violation.property.as_str())
-                    ),
-                    other => format!(
-                        "{other}{}",
-                        a.reason
-                            .as_ref()
-                            .map_or(String::new(), |r| format!(": {}", one_line(r)))
-                    ),
-                },
+                Some(a) => area_cell(r, a),
             };
             let _ = write!(md, " {cell} |");
         }
         md.push('\n');
     }
-    property_table(&mut md, runs);
+    property_table(&mut md, runs, facts);
     md.push_str("\nSeeds and case budgets: ");
     md.push_str(
         &runs
@@ -281,69 +484,221 @@ fn render(
             );
         }
     }
+    divergences_section(&mut md, runs, facts);
+    findings_section(&mut md, runs);
+    early_section(&mut md, runs);
+    md
+}
+
+/// Every recorded divergence seen, per implementation and area.
+fn divergences_section(md: &mut String, runs: &[Run], facts: &Facts) {
     md.push_str("\n## Divergences\n");
+    let mut anchored = std::collections::HashSet::new();
+    let mut any = false;
     for r in runs {
         for a in &r.areas {
             for d in &a.divergences {
+                any = true;
+                let id = anchor(&r.implementation, &d.id);
+                let target = if anchored.insert(id.clone()) {
+                    format!("<a id=\"{id}\"></a>")
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     md,
-                    "\n### <a id=\"{}\"></a>{}: {} ({})\n",
-                    anchor(&r.implementation, &d.id),
-                    r.implementation,
-                    d.id,
-                    a.area
+                    "\n### {target}{}: {} ({})\n",
+                    r.implementation, d.id, a.area
                 );
-                if let Some((what, fact)) = facts.get(&d.id) {
-                    let _ = writeln!(md, "- What differs: {what}\n- What Kinesis does: {fact}");
+                if let Some(f) = facts.get(&d.id) {
+                    let _ = writeln!(
+                        md,
+                        "- What differs: {}\n- What Kinesis does: {}",
+                        f.what_differs, f.kinesis_fact
+                    );
                 }
-                let _ = writeln!(
-                    md,
-                    "- Broken property: `{}` — {} ({} cases showed it)\n",
-                    d.counterexample.violation.property,
-                    one_line(&d.counterexample.violation.detail),
-                    d.cases
-                );
-                let _ = writeln!(
-                    md,
-                    "```text\n{}\n```\nReplay: `{}`",
-                    d.counterexample.steps.join("\n"),
-                    d.counterexample.replay
-                );
+                match (&d.counterexample, divergence_property(d, facts)) {
+                    (Some(c), _) => {
+                        let _ = writeln!(
+                            md,
+                            "- Broken property: `{}` — {}",
+                            c.violation.property,
+                            one_line(&c.violation.detail)
+                        );
+                    }
+                    (None, Some(property)) => {
+                        let _ = writeln!(md, "- Broken property: `{property}`");
+                    }
+                    (None, None) => {}
+                }
+                let hits = d
+                    .hits
+                    .map_or(String::new(), |h| format!(", {h} matching responses"));
+                let _ = writeln!(md, "- Seen in {} cases{hits}\n", d.cases);
+                match &d.counterexample {
+                    Some(c) => {
+                        let _ = writeln!(
+                            md,
+                            "```text\n{}\n```\nReplay: `{}`",
+                            c.steps.join("\n"),
+                            c.replay
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(md, "{NO_REPLAY}");
+                    }
+                }
             }
         }
     }
-    md.push_str("\n## Unrecorded failures\n\nViolations not (yet) in the implementation's expectations file, with their shrunk counterexamples.\n");
+    if !any {
+        md.push_str("\nNone in these runs.\n");
+    }
+}
+
+/// Every unrecorded finding, per implementation and area, with its shrunk counterexample.
+fn findings_section(md: &mut String, runs: &[Run]) {
+    md.push_str("\n## Unrecorded findings\n\nViolations, crashes and hangs not (yet) in the implementation's expectations file: every distinct one, with its shrunk counterexample.\n");
+    let mut any = false;
     for r in runs {
         for a in &r.areas {
-            if let Some(c) = &a.counterexample {
+            let distinct = a.distinct();
+            let mut kept = 0u64;
+            for (i, c) in a.findings().enumerate() {
+                any = true;
+                kept += 1;
+                let what = match c.kind {
+                    FindingKind::Violation => format!("`{}`", c.violation.property),
+                    kind => format!("{} (`{}`)", kind.word(), c.violation.property),
+                };
                 let _ = writeln!(
                     md,
-                    "\n### {}: {} — `{}`\n\n{}\n\n```text\n{}\n```\nReplay: `{}`",
+                    "\n### <a id=\"{}\"></a>{}: {}, finding {} of {distinct} — {what}\n\n{}\n\n```text\n{}\n```\nReplay: `{}`",
+                    finding_anchor(r, a, i),
                     r.implementation,
                     a.area,
-                    c.violation.property,
+                    i + 1,
                     one_line(&c.violation.detail),
                     c.steps.join("\n"),
                     c.replay
                 );
             }
+            if distinct > kept {
+                any = true;
+                let _ = writeln!(
+                    md,
+                    "\n{}: {}: {} more distinct findings were counted but not shrunk (past the report's cap).",
+                    r.implementation,
+                    a.area,
+                    distinct - kept
+                );
+            }
         }
     }
-    if !runs
-        .iter()
-        .flat_map(|r| &r.areas)
-        .any(|a| a.counterexample.is_some())
-    {
+    if !any {
         md.push_str("\nNone in these runs.\n");
     }
-    md
+}
+
+/// Per implementation: per area, how many cases ran to the end and why the others ended
+/// early; the first indeterminate case of each area that had one.
+fn early_section(md: &mut String, runs: &[Run]) {
+    md.push_str("\n## Cases that ended early\n\nA case ends early when the model cannot follow the implementation past some step (a recorded divergence that leaves the model's state, an unknown outcome, a bounded loop at its bound, a finding). Its responses up to there were judged; the steps after it were not run.\n");
+    for r in runs {
+        let _ = writeln!(md, "\n### {}\n", r.implementation);
+        let ran: Vec<&AreaRow> = r.areas.iter().filter(|a| a.cases > 0).collect();
+        if ran.is_empty() {
+            md.push_str("No case ran.\n");
+            continue;
+        }
+        if ran.iter().all(|a| a.completed_cases.is_none()) {
+            md.push_str("The report does not count cases that ended early.\n");
+            continue;
+        }
+        md.push_str(
+            "| area | cases | to the end | ended early (cases: why) |\n|---|---|---|---|\n",
+        );
+        for a in &ran {
+            let done = a
+                .completed_cases
+                .map_or_else(|| "?".to_owned(), |d| d.to_string());
+            let why = if a.ended_early.is_empty() {
+                "—".to_owned()
+            } else {
+                a.ended_early
+                    .iter()
+                    .map(|e| format!("{}: {}", e.cases, one_line(&e.reason)))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let _ = writeln!(md, "| {} | {} | {done} | {why} |", a.area, a.cases);
+        }
+        for a in &ran {
+            if !a.first_indeterminate.is_empty() {
+                let _ = writeln!(
+                    md,
+                    "\nFirst indeterminate case of {} ({} of {} cases were indeterminate):\n\n```text\n{}\n```",
+                    a.area,
+                    a.indeterminate_cases,
+                    a.cases,
+                    a.first_indeterminate.join("\n")
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A run in the current report format.
     const REPORT: &str = r##"{
+      "implementation": "peer",
+      "unsupported": [],
+      "seed": 1, "cases_per_area": 8,
+      "areas": [
+        {"area": "routing", "status": "passed", "cases": 8, "completed_cases": 8,
+         "ended_early": [], "runs": 8, "ops": 80, "skipped_ops": 0, "indeterminate_cases": 0,
+         "divergences": [], "distinct_findings": 0,
+         "checks": {"Format": 40, "Routing": 40, "HashPartition": 12, "NoLoss": 8, "Status": 0},
+         "seconds": 0.5},
+        {"area": "validation", "status": "failed",
+         "findings": [
+           {"area": "validation", "implementation": "peer", "seed": 1, "kind": "violation",
+            "violation": {"property": "ErrorMapping", "detail": "PutRecord: new"},
+            "steps": ["#1 x"], "replay": "r1"},
+           {"area": "validation", "implementation": "peer", "seed": 1, "kind": "crash",
+            "violation": {"property": "ErrorMapping",
+                          "detail": "the service stopped answering any request after GetRecords"},
+            "steps": ["#1 z"], "replay": "r2"}],
+         "cases": 9, "completed_cases": 6,
+         "ended_early": [{"reason": "a finding", "cases": 2},
+                         {"reason": "the implementation's state left the model's at recorded divergence `routes-by-crc`", "cases": 1}],
+         "runs": 40, "ops": 90, "skipped_ops": 0, "indeterminate_cases": 0,
+         "divergences": [
+           {"id": "routes-by-crc", "cases": 2, "hits": 5,
+            "counterexample": {"area": "validation", "implementation": "peer", "seed": 1,
+                               "kind": "violation",
+                               "violation": {"property": "Routing", "detail": "old"},
+                               "steps": ["#1 y"], "replay": "r"}},
+           {"id": "no-replay-div", "cases": 1, "hits": 1, "counterexample": null}],
+         "distinct_findings": 3,
+         "checks": {"ErrorMapping": 50, "Status": 0},
+         "seconds": 1.5},
+        {"area": "retention", "status": "unsupported", "reason": "clock control",
+         "cases": 0, "completed_cases": 0, "ended_early": [], "runs": 0, "ops": 0,
+         "skipped_ops": 0, "indeterminate_cases": 0, "divergences": [],
+         "distinct_findings": 0, "checks": {}, "seconds": 0.0},
+        {"area": "paging", "status": "not-run",
+         "reason": "service down: it stopped answering after `GetRecords` in area validation and was not restarted",
+         "cases": 0, "completed_cases": 0, "ended_early": [], "runs": 0, "ops": 0,
+         "skipped_ops": 0, "indeterminate_cases": 0, "divergences": [],
+         "distinct_findings": 0, "checks": {"MillisBehind": 0}, "seconds": 0.0}
+      ]}"##;
+
+    /// A run in the old format: one counterexample per failed area, no counts.
+    const OLD_REPORT: &str = r##"{
       "implementation": "peer",
       "unsupported": [],
       "seed": 1, "cases_per_area": 8,
@@ -359,6 +714,15 @@ mod tests {
          "cases": 0, "ops": 0, "divergences": []}
       ]}"##;
 
+    fn rendered(json: &str, facts: &Facts) -> String {
+        let run: Run = serde_json::from_str(json).expect("report parses");
+        render(&[run], facts, CHECK_SOURCE)
+    }
+
+    fn md() -> String {
+        rendered(REPORT, &Facts::new())
+    }
+
     fn row<'a>(md: &'a str, start: &str) -> &'a str {
         md.lines()
             .find(|l| l.starts_with(start))
@@ -367,17 +731,147 @@ mod tests {
 
     #[test]
     fn the_property_table_says_what_each_run_showed_for_each_property() {
-        let run: Run = serde_json::from_str(REPORT).expect("report parses");
-        let md = render(&[run], &std::collections::HashMap::new(), CHECK_SOURCE);
-        assert!(row(&md, "| P3 Routing").contains("[routes-by-crc](#peer-routes-by-crc)"));
+        let md = md();
+        let routing = row(&md, "| P3 Routing");
+        assert!(routing.contains("[routes-by-crc](#peer-routes-by-crc)<br>(40 checks)"));
         assert!(row(&md, "| P21, P22 ErrorMapping").contains("**FAIL** (validation)"));
-        assert!(row(&md, "| P4 HashPartition").ends_with("| pass |"));
-        assert!(row(&md, "| P20 Retention").contains("not exercised (no clock control)"));
+        assert!(row(&md, "| P20 Retention").ends_with("| not reached (no clock control) |"));
+        assert!(row(&md, "| P2 Uniqueness").ends_with("| not reached (none of its areas ran) |"));
+        assert!(row(&md, "| P23 MillisBehind").ends_with("| not reached (its areas: not run) |"));
+        assert!(row(&md, "| P24, P25").ends_with("| not in the service suite |"));
+        assert!(row(&md, "| property unknown").contains("[no-replay-div](#peer-no-replay-div)"));
+    }
+
+    #[test]
+    fn a_property_with_zero_checks_reads_not_reached_never_pass() {
+        let md = md();
+        // Status is targeted by validation, which ran, but no response was judged against it.
+        let status = row(&md, "| P18 Status");
+        assert!(status.ends_with("| not reached |"), "{status}");
+        for property in Property::ALL {
+            let name = property.to_string();
+            let line = md
+                .lines()
+                .find(|l| l.starts_with("| ") && l.contains(&format!(" {name}: ")))
+                .unwrap_or_else(|| panic!("no row for {name}"));
+            if line.contains("pass") {
+                assert!(
+                    line.contains("pass (") && !line.contains("pass (0 checks)"),
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_property_with_checks_reads_pass_with_its_count() {
+        let md = md();
+        assert!(row(&md, "| P4 HashPartition").ends_with("| pass (12 checks) |"));
+        assert!(row(&md, "| P6 NoLoss").ends_with("| pass (8 checks) |"));
+        assert!(row(&md, "| P21, P22 ErrorMapping").ends_with("<br>(50 checks) |"));
+    }
+
+    #[test]
+    fn a_failed_area_lists_every_finding_with_its_counterexample() {
+        let md = md();
+        let cell = row(&md, "| validation");
         assert!(
-            row(&md, "| P2 Uniqueness").contains("not run"),
-            "no sequencing area ran"
+            cell.contains("**FAIL**: 3 distinct (9 cases, 6 to the end)"),
+            "{cell}"
         );
-        assert!(row(&md, "| validation").contains("**FAIL** (ErrorMapping)"));
-        assert!(md.contains("### peer: validation — `ErrorMapping`"));
+        assert!(
+            cell.contains("[1. `ErrorMapping`](#peer-validation-finding-1)"),
+            "{cell}"
+        );
+        assert!(
+            cell.contains("[2. **CRASH**](#peer-validation-finding-2)"),
+            "{cell}"
+        );
+        assert!(cell.contains("1 more counted, not shrunk"), "{cell}");
+        assert!(md.contains(
+            "### <a id=\"peer-validation-finding-1\"></a>peer: validation, finding 1 of 3 — `ErrorMapping`\n\nPutRecord: new\n\n```text\n#1 x\n```\nReplay: `r1`"
+        ));
+        assert!(md.contains(
+            "### <a id=\"peer-validation-finding-2\"></a>peer: validation, finding 2 of 3 — CRASH (`ErrorMapping`)"
+        ));
+        assert!(md.contains("```text\n#1 z\n```\nReplay: `r2`"));
+        assert!(
+            md.contains("peer: validation: 1 more distinct findings were counted but not shrunk")
+        );
+    }
+
+    #[test]
+    fn a_crash_finding_is_labelled_crash() {
+        let md = md();
+        assert!(row(&md, "| validation").contains("**CRASH**"));
+        assert!(row(&md, "| P21, P22 ErrorMapping").contains("**FAIL** (validation, CRASH)"));
+        assert!(md.contains("finding 2 of 3 — CRASH"));
+    }
+
+    #[test]
+    fn area_cells_show_the_evidence_behind_each_verdict() {
+        let md = md();
+        assert!(row(&md, "| routing").ends_with("| pass (8 cases, 8 to the end) |"));
+        assert!(row(&md, "| paging").contains("| not run: service down: it stopped answering"));
+        assert!(row(&md, "| retention").ends_with("| unsupported: clock control |"));
+        let validation = row(&md, "| validation");
+        assert!(
+            validation
+                .contains("[divergence: routes-by-crc](#peer-routes-by-crc) (2 cases, 5 hits)")
+        );
+        assert!(validation.contains(
+            "[divergence: no-replay-div](#peer-no-replay-div) (1 cases, 1 hits) (no replayable counterexample this run)"
+        ));
+        assert!(md.contains("- Seen in 2 cases, 5 matching responses\n\n```text\n#1 y\n```"));
+        assert!(md.contains(
+            "### <a id=\"peer-no-replay-div\"></a>peer: no-replay-div (validation)\n\n- Seen in 1 cases, 1 matching responses\n\n(no replayable counterexample this run)"
+        ));
+    }
+
+    #[test]
+    fn cases_that_ended_early_are_listed_with_their_reasons() {
+        let md = md();
+        assert!(md.contains("## Cases that ended early"));
+        assert!(
+            md.contains("### peer\n\n| area | cases | to the end | ended early (cases: why) |")
+        );
+        assert!(row(&md, "| routing | 8 | 8 |").ends_with("| — |"));
+        assert!(row(&md, "| validation | 9 | 6 |").contains(
+            "2: a finding<br>1: the implementation's state left the model's at recorded divergence `routes-by-crc`"
+        ));
+    }
+
+    #[test]
+    fn the_expectations_place_a_divergence_without_a_counterexample() {
+        let mut facts = Facts::new();
+        facts.insert(
+            "no-replay-div".into(),
+            Fact {
+                what_differs: "lists too much".into(),
+                kinesis_fact: "§6.6".into(),
+                property: "Listing".into(),
+            },
+        );
+        let md = rendered(REPORT, &facts);
+        assert!(
+            row(&md, "| Listing").contains("[no-replay-div](#peer-no-replay-div)<br>(0 checks)")
+        );
+        assert!(!md.contains("| property unknown"));
+        assert!(md.contains("- What differs: lists too much\n- What Kinesis does: §6.6\n- Broken property: `Listing`\n- Seen in 1 cases"));
+    }
+
+    #[test]
+    fn an_old_report_still_renders_without_claiming_passes() {
+        let md = rendered(OLD_REPORT, &Facts::new());
+        assert!(row(&md, "| routing").ends_with("| pass (8 cases, 80 ops) |"));
+        assert!(row(&md, "| validation").contains("**FAIL**: 1 distinct (9 cases, 90 ops)"));
+        assert!(
+            row(&md, "| validation")
+                .contains("[divergence: routes-by-crc](#peer-routes-by-crc) (2 cases)")
+        );
+        assert!(row(&md, "| P3 Routing").ends_with("| [routes-by-crc](#peer-routes-by-crc) |"));
+        assert!(row(&md, "| P21, P22 ErrorMapping").ends_with("| **FAIL** (validation) |"));
+        assert!(row(&md, "| P4 HashPartition").contains("not counted"));
+        assert!(md.contains("peer: validation, finding 1 of 1 — `ErrorMapping`"));
     }
 }

@@ -6,6 +6,7 @@ mod matrix;
 mod table;
 mod throughput;
 
+pub use check::EXIT_USAGE;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 

@@ -3,31 +3,114 @@
 use seqcheck::conformance::AreaReport;
 use std::fmt::Write as _;
 
-/// Renders `reports` as an aligned text table.
+/// Cases of `r` that ended before their last step (every reason together).
+fn ended_early(r: &AreaReport) -> u64 {
+    r.ended_early.iter().map(|e| e.cases).sum()
+}
+
+/// Renders `reports` as an aligned text table: per area its result, the cases generated
+/// (`cases`), those that ran to their last step (`done`) and those that ended before it
+/// (`early`), the distinct unrecorded findings (a column shown only when some area has any;
+/// blank where an area has none), requests sent, their rate and the wall time.
 pub fn render(implementation: &str, reports: &[AreaReport]) -> String {
-    let mut out = format!("\nconformance of {implementation}\n");
-    let _ = writeln!(
-        out,
-        "{:<12} {:<13} {:>8} {:>9} {:>10} {:>8}",
-        "area", "result", "cases", "ops", "ops/s", "time"
+    let with_findings = reports.iter().any(|r| r.distinct_findings > 0);
+    let findings_cell = |value: String| {
+        if with_findings {
+            format!(" {value:>8}")
+        } else {
+            String::new()
+        }
+    };
+    let header = format!(
+        "{:<12} {:<13} {:>6} {:>6} {:>6}{} {:>9} {:>10} {:>8}",
+        "area",
+        "result",
+        "cases",
+        "done",
+        "early",
+        findings_cell("findings".into()),
+        "ops",
+        "ops/s",
+        "time"
     );
-    let _ = writeln!(out, "{}", "-".repeat(65));
+    let mut out = format!("\nconformance of {implementation}\n");
+    let _ = writeln!(out, "{header}");
+    let _ = writeln!(out, "{}", "-".repeat(header.chars().count()));
     for r in reports {
         let rate = if r.seconds > 0.0 {
             r.ops as f64 / r.seconds
         } else {
             0.0
         };
+        let findings = if r.distinct_findings > 0 {
+            r.distinct_findings.to_string()
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "{:<12} {:<13} {:>8} {:>9} {:>10.0} {:>7.2}s",
+            "{:<12} {:<13} {:>6} {:>6} {:>6}{} {:>9} {:>10.0} {:>7.2}s",
             r.area.name(),
             r.status_word(),
             r.cases,
+            r.completed_cases,
+            ended_early(r),
+            findings_cell(findings),
             r.ops,
             rate,
             r.seconds
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seqcheck::conformance::{Area, AreaStatus, EarlyEnd};
+
+    fn report(area: Area, status: AreaStatus) -> AreaReport {
+        let mut r = AreaReport::empty(area, status);
+        r.cases = 64;
+        r.completed_cases = 60;
+        r.ended_early = vec![
+            EarlyEnd {
+                reason: "a".into(),
+                cases: 3,
+            },
+            EarlyEnd {
+                reason: "b".into(),
+                cases: 1,
+            },
+        ];
+        r.ops = 5000;
+        r.seconds = 2.0;
+        r
+    }
+
+    #[test]
+    fn the_table_shows_done_and_early_cases_aligned() {
+        let text = render("peer", &[report(Area::Paging, AreaStatus::Passed)]);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert!(lines[1].contains("cases   done  early"), "{text}");
+        assert!(!lines[1].contains("findings"), "{text}");
+        assert!(lines[3].contains("passed"), "{text}");
+        assert!(lines[3].contains("    64     60      4"), "{text}");
+        assert_eq!(lines[1].len(), lines[2].len());
+        assert_eq!(lines[1].len(), lines[3].len());
+    }
+
+    #[test]
+    fn the_findings_column_appears_when_an_area_has_findings() {
+        let mut failed = report(Area::Validation, AreaStatus::Failed { findings: vec![] });
+        failed.distinct_findings = 3;
+        let text = render("peer", &[report(Area::Paging, AreaStatus::Passed), failed]);
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert!(lines[1].contains("findings"), "{text}");
+        assert!(lines[4].contains("FAILED"), "{text}");
+        assert!(lines[4].contains("      4        3 "), "{text}");
+        assert!(lines[3].contains("      4          "), "{text}");
+        assert_eq!(lines[1].len(), lines[3].len());
+        assert_eq!(lines[3].len(), lines[4].len());
+    }
 }

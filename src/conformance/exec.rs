@@ -1,20 +1,22 @@
 //! Executes a generated case against an implementation, checking every response with the
 //! reference model and recording the transcript a counterexample is made of.
 
-use super::expectations::Hazard;
+use super::Area;
+use super::expectations::{Expectations, Hazard};
 use super::ops::*;
 use crate::api::*;
-use crate::model::{Model, ModelConfig, Violation, Window};
+use crate::model::{CheckCounts, Model, ModelConfig, Property, Violation, Window};
 use crate::service::{StreamService, dispatch};
 use crate::types::{ErrorKind, KinesisError, SequenceNumber, ShardIteratorType, StreamStatus};
 use bytes::Bytes;
 
-/// Most polls while waiting for a stream to settle.
-const MAX_SETTLE_POLLS: usize = 400;
-/// Most ListShards pages followed in one listing.
-const MAX_LIST_PAGES: usize = 100;
-/// Most GetRecords pages in one drain.
-const MAX_DRAIN_PAGES: usize = 200;
+/// Most polls while waiting for a stream to settle; reaching it makes the case indeterminate.
+pub const MAX_SETTLE_POLLS: usize = 400;
+/// Most ListShards pages followed in one listing; reaching it makes the case indeterminate.
+pub const MAX_LIST_PAGES: usize = 100;
+/// Most GetRecords pages in one drain or final read-back of a shard; reaching it before the
+/// shard's end, its tip or its last acknowledged record makes the case indeterminate.
+pub const MAX_DRAIN_PAGES: usize = 200;
 
 /// `text` with every run of whitespace (line breaks included) turned into one space.
 fn one_line(text: &str) -> String {
@@ -44,10 +46,52 @@ pub struct Step {
 /// Why a case stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
-    /// A response the model does not admit.
+    /// A response the model does not admit (and no recorded divergence explains).
     Violation(Violation),
-    /// A request whose outcome is unknown (timeout, reset): not a violation by itself.
+    /// A request whose outcome is unknown (timeout, reset), or a bounded loop that reached its
+    /// bound: not a violation by itself.
     Indeterminate(String),
+    /// A recorded divergence took the implementation to a state the model cannot represent,
+    /// so nothing after it could be judged.
+    Departed {
+        /// The step (1-based) of the divergent response.
+        step: usize,
+        /// The recorded divergence's id.
+        divergence: String,
+        /// What the model could not follow.
+        reason: String,
+    },
+}
+
+impl Stop {
+    /// A one-line reason, grouped in reports ("ended early because …").
+    pub fn reason(&self) -> String {
+        match self {
+            Stop::Violation(v) => format!("unrecorded {} violation", v.property),
+            Stop::Indeterminate(why) => format!("indeterminate: {}", first_clause(why)),
+            Stop::Departed { divergence, .. } => format!(
+                "the implementation's state left the model's at recorded divergence `{divergence}`"
+            ),
+        }
+    }
+}
+
+/// The part of `why` before its first colon: the kind of trouble without run-specific detail.
+fn first_clause(why: &str) -> String {
+    let head = why.split(':').next().unwrap_or(why);
+    head.split_whitespace()
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A response that matched a recorded divergence; the case went on past it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DivergenceHit {
+    /// The recorded divergence's id.
+    pub id: String,
+    /// The step (1-based) of the divergent response.
+    pub step: usize,
 }
 
 /// A request whose outcome was unknown, with what Kinesis would have answered.
@@ -78,6 +122,25 @@ pub struct CaseRun {
     pub skipped: usize,
     /// The request with an unknown outcome that made the case indeterminate, if one did.
     pub unknown_outcome: Option<UnknownOutcome>,
+    /// Responses that matched recorded divergences, in order.
+    pub divergences: Vec<DivergenceHit>,
+    /// How many times each property was judged in this case.
+    pub checks: CheckCounts,
+}
+
+impl CaseRun {
+    /// True when the case ran to its last step, final read-back included.
+    pub fn completed(&self) -> bool {
+        self.stop.is_none()
+    }
+
+    /// True when the case ended with a violation no recorded divergence explains.
+    pub fn unrecorded_violation(&self) -> Option<&Violation> {
+        match &self.stop {
+            Some(Stop::Violation(v)) => Some(v),
+            _ => None,
+        }
+    }
 }
 
 /// Executes cases against one implementation.
@@ -94,6 +157,10 @@ pub struct Executor<'a> {
     skipped: usize,
     unknown_outcome: Option<UnknownOutcome>,
     hazards: Vec<(String, regex::Regex)>,
+    recorded: Option<(&'a Expectations, Area)>,
+    hits: Vec<DivergenceHit>,
+    own_checks: CheckCounts,
+    server_error_runs: usize,
     poll_sleep: std::time::Duration,
 }
 
@@ -115,6 +182,10 @@ impl<'a> Executor<'a> {
             skipped: 0,
             unknown_outcome: None,
             hazards: Vec::new(),
+            recorded: None,
+            hits: Vec::new(),
+            own_checks: CheckCounts::default(),
+            server_error_runs: 0,
             poll_sleep: if real_clock {
                 std::time::Duration::from_millis(20)
             } else {
@@ -133,6 +204,27 @@ impl<'a> Executor<'a> {
         self
     }
 
+    /// Goes on past every response that matches one of `expectations`' recorded divergences
+    /// in `area`, and withholds its hazards (see [`Executor::avoiding`]). A divergence that
+    /// leaves the implementation in a state the model can represent (an error, a read, an
+    /// accepted put) lets the case continue; any other ends it as [`Stop::Departed`].
+    pub fn recognising(mut self, expectations: &'a Expectations, area: Area) -> Self {
+        self = self.avoiding(&expectations.hazards);
+        self.recorded = Some((expectations, area));
+        self
+    }
+
+    /// Recognises an untyped server error as a recorded divergence when the runner, replaying
+    /// each case `runs` times in all, would judge it as one (see
+    /// [`RunConfig::fault_replays`](super::RunConfig::fault_replays)): the recorded entry is
+    /// the evidence that the error is deterministic. A read answered that way changed nothing
+    /// and the case goes on; after a write the state is unknown and the case ends as
+    /// [`Stop::Departed`]. 0 (the default) never does this.
+    pub fn replaying_server_errors(mut self, runs: usize) -> Self {
+        self.server_error_runs = runs;
+        self
+    }
+
     /// Runs the case: create a stream with `shards` shards, apply `ops`, audit every shard,
     /// delete the streams.
     pub fn run(mut self, shards: i64, ops: &[Op]) -> CaseRun {
@@ -140,11 +232,15 @@ impl<'a> Executor<'a> {
         // Best effort even after an unknown outcome: a shared service must not fill up with
         // streams of earlier cases (their shards count against the account quota).
         self.teardown();
+        let mut checks = self.model.checks().clone();
+        checks.add(&self.own_checks);
         CaseRun {
             steps: self.steps,
             stop,
             skipped: self.skipped,
             unknown_outcome: self.unknown_outcome,
+            divergences: self.hits,
+            checks,
         }
     }
 
@@ -198,14 +294,34 @@ impl<'a> Executor<'a> {
                     Ok(_) => "success".to_owned(),
                     Err(k) => format!("{}: {}", k.kind, k.message),
                 };
-                self.unknown_outcome = Some(UnknownOutcome {
+                let unknown = UnknownOutcome {
                     step: self.steps.len(),
                     operation: request.operation(),
                     request: one_line(&super::report::request(&request)),
                     answered: e.kind == ErrorKind::UntypedServerError,
                     answer: e.message.clone(),
                     kinesis_answer,
-                });
+                };
+                if let Some(id) = self.recorded_server_error(&unknown) {
+                    let step = self.steps.len();
+                    self.hits.push(DivergenceHit {
+                        id: id.clone(),
+                        step,
+                    });
+                    if request.is_read_only() {
+                        return Ok(outcome);
+                    }
+                    return Err(Stop::Departed {
+                        step,
+                        divergence: id,
+                        reason: format!(
+                            "{} answered with an untyped server error: whether it took effect \
+                             is unknown",
+                            request.operation()
+                        ),
+                    });
+                }
+                self.unknown_outcome = Some(unknown);
                 return Err(Stop::Indeterminate(format!(
                     "{} had an unknown outcome: {}",
                     request.operation(),
@@ -213,11 +329,44 @@ impl<'a> Executor<'a> {
                 )));
             }
         }
-        self.model
-            .observe(&request, &outcome, Window { lo, hi })
-            .map_err(Stop::Violation)?;
-        self.harvest(&outcome, lo);
-        Ok(outcome)
+        let window = Window { lo, hi };
+        let Some((expectations, area)) = self.recorded else {
+            self.model
+                .observe(&request, &outcome, window)
+                .map_err(Stop::Violation)?;
+            self.harvest(&outcome, lo, true);
+            return Ok(outcome);
+        };
+        let before = self.model.clone();
+        let Err(violation) = self.model.observe(&request, &outcome, window) else {
+            self.harvest(&outcome, lo, true);
+            return Ok(outcome);
+        };
+        let Some(known) = expectations.find(area, &violation) else {
+            return Err(Stop::Violation(violation));
+        };
+        // A recorded divergence: the model goes back to its state before the request (keeping
+        // the checks it made) and follows what the implementation observably did.
+        let mut judged = self.model.checks().clone();
+        self.model = before;
+        judged.subtract(self.model.checks());
+        self.own_checks.add(&judged);
+        let step = self.steps.len();
+        self.hits.push(DivergenceHit {
+            id: known.id.clone(),
+            step,
+        });
+        match self.model.adopt(&request, &outcome, window) {
+            Ok(adopted) => {
+                self.harvest(&outcome, lo, adopted.next_iterator_known);
+                Ok(outcome)
+            }
+            Err(unrepresentable) => Err(Stop::Departed {
+                step,
+                divergence: known.id.clone(),
+                reason: unrepresentable.to_string(),
+            }),
+        }
     }
 
     /// Sends a request whose outcome only the model needs.
@@ -225,17 +374,25 @@ impl<'a> Executor<'a> {
         self.send(request).map(drop)
     }
 
-    /// Remembers numbers and iterators so later operations can refer to them.
-    fn harvest(&mut self, outcome: &Outcome, at: u64) {
+    /// Remembers numbers and iterators so later operations can refer to them; iterators only
+    /// when the model knows where they point (`iterators_known`).
+    fn harvest(&mut self, outcome: &Outcome, at: u64, iterators_known: bool) {
         match outcome {
             Ok(Reply::Put(r)) => self.seqs.push((r.sequence_number, at)),
             Ok(Reply::PutBatch(b)) => self
                 .seqs
                 .extend(b.records.iter().flatten().map(|r| (r.sequence_number, at))),
-            Ok(Reply::Iterator(it)) => self.iterators.push(it.clone()),
-            Ok(Reply::Records(r)) => self.iterators.extend(r.next_shard_iterator.clone()),
+            Ok(Reply::Iterator(it)) if iterators_known => self.iterators.push(it.clone()),
+            Ok(Reply::Records(r)) if iterators_known => {
+                self.iterators.extend(r.next_shard_iterator.clone())
+            }
             _ => {}
         }
+    }
+
+    /// True when `iterator` was handed out in a response the model admitted or followed.
+    fn known_iterator(&self, iterator: &str) -> bool {
+        self.iterators.iter().any(|i| i == iterator)
     }
 
     fn name(&self, n: &NameRef) -> String {
@@ -355,17 +512,19 @@ impl<'a> Executor<'a> {
         }
     }
 
-    fn iterator(&self, r: &IterRef) -> String {
-        match r {
-            IterRef::Returned(i) if !self.iterators.is_empty() => {
+    /// The iterator string `r` refers to; `None` for a returned iterator before any was
+    /// issued (such a read is not sent: only the validation area sends bad iterators, and it
+    /// asks for them explicitly).
+    fn iterator(&self, r: &IterRef) -> Option<String> {
+        Some(match r {
+            IterRef::Returned(_) if self.iterators.is_empty() => return None,
+            IterRef::Returned(i) => {
                 self.iterators[self.iterators.len() - 1 - i % self.iterators.len()].clone()
             }
-            IterRef::Returned(_) | IterRef::Garbage => {
-                "AAAAAAAAAAEAAAAAAAAAAQnot-an-iterator".into()
-            }
+            IterRef::Garbage => "AAAAAAAAAAEAAAAAAAAAAQnot-an-iterator".into(),
             IterRef::Empty => String::new(),
             IterRef::TooLong => "A".repeat(513),
-        }
+        })
     }
 
     fn apply(&mut self, op: &Op) -> Result<(), Stop> {
@@ -427,7 +586,9 @@ impl<'a> Executor<'a> {
                 self.call(Request::GetShardIterator(request))?;
             }
             Op::Read { iterator, limit } => {
-                let shard_iterator = self.iterator(iterator);
+                let Some(shard_iterator) = self.iterator(iterator) else {
+                    return Ok(());
+                };
                 self.call(Request::GetRecords(GetRecordsRequest {
                     shard_iterator,
                     limit: *limit,
@@ -440,7 +601,7 @@ impl<'a> Executor<'a> {
             } => {
                 let slot = usize::from(*stream) % 2;
                 if let Some(s) = self.shard(slot, shard) {
-                    self.drain(slot, &s.shard_id.to_string(), *limit)?;
+                    self.drain(slot, &s.shard_id.to_string(), *limit, None)?;
                 }
             }
             Op::Split { stream, shard, at } => self.split(stream, shard, at)?,
@@ -739,17 +900,23 @@ impl<'a> Executor<'a> {
                 _ => return Ok(()),
             }
         }
-        Ok(())
+        Err(Stop::Indeterminate(format!(
+            "the listing of {} did not end within {MAX_LIST_PAGES} ListShards pages (bound reached)",
+            self.names[slot]
+        )))
     }
 
-    /// Reads `shard` from TRIM_HORIZON until its end (null iterator) or its tip (an empty
-    /// page at MillisBehindLatest 0); returns the numbers read.
+    /// Reads `shard` from TRIM_HORIZON, following NextShardIterator, until the shard's end (a
+    /// null iterator), its tip (an empty page at MillisBehindLatest 0), or a record at or past
+    /// `through`; returns the numbers read. Reaching [`MAX_DRAIN_PAGES`] first makes the case
+    /// indeterminate, never a verdict.
     fn drain(
         &mut self,
         slot: usize,
         shard: &str,
         limit: Option<i64>,
-    ) -> Result<Vec<SequenceNumber>, Stop> {
+        through: Option<SequenceNumber>,
+    ) -> Result<Drained, Stop> {
         let request = GetShardIteratorRequest {
             stream_name: self.names[slot].clone(),
             shard_id: shard.to_owned(),
@@ -758,37 +925,50 @@ impl<'a> Executor<'a> {
             timestamp_ms: None,
         };
         let mut read = Vec::new();
-        let Ok(Reply::Iterator(mut it)) = self.send(Request::GetShardIterator(request))? else {
-            return Ok(read);
+        let cut_short = |read, why: &str| Drained {
+            read,
+            cut_short: Some(why.to_owned()),
         };
-        let mut empty_pages = 0;
+        let Ok(Reply::Iterator(mut it)) = self.send(Request::GetShardIterator(request))? else {
+            return Ok(cut_short(
+                read,
+                "GetShardIterator(TRIM_HORIZON) gave no iterator",
+            ));
+        };
         for _ in 0..MAX_DRAIN_PAGES {
+            if !self.known_iterator(&it) {
+                // Handed out in a divergent response the model could not place: nothing read
+                // through it could be judged.
+                return Ok(cut_short(
+                    read,
+                    "an iterator came from a divergent response the model could not place",
+                ));
+            }
             let Ok(Reply::Records(page)) = self.send(Request::GetRecords(GetRecordsRequest {
                 shard_iterator: it,
                 limit,
             }))?
             else {
-                break;
+                return Ok(cut_short(read, "GetRecords answered with an error"));
             };
             read.extend(page.records.iter().map(|r| r.sequence_number));
-            empty_pages = if page.records.is_empty() {
-                empty_pages + 1
-            } else {
-                0
-            };
+            let past_target = through.is_some_and(|t| read.iter().any(|s| *s >= t));
+            let at_tip = page.records.is_empty() && page.millis_behind_latest == 0;
             match page.next_shard_iterator {
-                None => break,
-                Some(next)
-                    if empty_pages >= 3
-                        || (page.records.is_empty() && page.millis_behind_latest == 0) =>
-                {
-                    let _ = next;
-                    break;
+                Some(next) if !past_target && !at_tip => it = next,
+                _ => {
+                    return Ok(Drained {
+                        read,
+                        cut_short: None,
+                    });
                 }
-                Some(next) => it = next,
             }
         }
-        Ok(read)
+        Err(Stop::Indeterminate(format!(
+            "reading {shard} of {} did not reach its end, its tip or its last acknowledged \
+             record within {MAX_DRAIN_PAGES} GetRecords pages (bound reached)",
+            self.names[slot]
+        )))
     }
 
     /// P6: every acknowledged, unexpired record is read back from TRIM_HORIZON.
@@ -818,17 +998,76 @@ impl<'a> Executor<'a> {
                 if want.is_empty() {
                     continue;
                 }
-                let got = self.drain(slot, &shard, None)?;
-                if let Some(missing) = want.iter().find(|s| !got.contains(s)) {
-                    return Err(Stop::Violation(Violation::new(
-                        crate::model::Property::NoLoss,
+                let through = want.iter().max().copied();
+                let drained = self.drain(slot, &shard, None, through)?;
+                if let Some(why) = drained.cut_short {
+                    return Err(Stop::Indeterminate(format!(
+                        "the final read-back of {shard} could not be completed: {why}"
+                    )));
+                }
+                for _ in &want {
+                    self.own_checks.record(Property::NoLoss);
+                }
+                if let Some(missing) = want.iter().find(|s| !drained.read.contains(s)) {
+                    self.judge_own(Violation::new(
+                        Property::NoLoss,
                         format!(
                             "acknowledged record {missing} of {shard} was never returned when reading from TRIM_HORIZON"
                         ),
-                    )));
+                    ))?;
                 }
             }
         }
         Ok(())
     }
+
+    /// The recorded divergence an untyped server error is, if any (see
+    /// [`Executor::replaying_server_errors`]).
+    fn recorded_server_error(&self, unknown: &UnknownOutcome) -> Option<String> {
+        let (expectations, area) = self.recorded?;
+        if !unknown.answered || self.server_error_runs == 0 {
+            return None;
+        }
+        let violation = recurring_server_error(unknown, self.server_error_runs);
+        expectations.find(area, &violation).map(|k| k.id.clone())
+    }
+
+    /// A violation the executor found itself (not through the model): recorded divergences
+    /// are counted and let the case go on, anything else stops it.
+    fn judge_own(&mut self, violation: Violation) -> Result<(), Stop> {
+        let known = self
+            .recorded
+            .and_then(|(expectations, area)| expectations.find(area, &violation));
+        match known {
+            Some(known) => {
+                self.hits.push(DivergenceHit {
+                    id: known.id.clone(),
+                    step: self.steps.len(),
+                });
+                Ok(())
+            }
+            None => Err(Stop::Violation(violation)),
+        }
+    }
+}
+
+/// What one read of a shard from TRIM_HORIZON returned.
+struct Drained {
+    /// The numbers read, in order.
+    read: Vec<SequenceNumber>,
+    /// Why the read stopped before the shard's end, tip or target, if it did.
+    cut_short: Option<String>,
+}
+
+/// The violation for an untyped server error that recurred on each of `runs` runs of a case.
+pub(super) fn recurring_server_error(outcome: &UnknownOutcome, runs: usize) -> Violation {
+    Violation::new(
+        Property::ErrorMapping,
+        format!(
+            "{}: the same untyped server error on each of {runs} runs of this case, at the same \
+             step, so not a transient fault (a Kinesis error carries a documented type): {}; \
+             Kinesis answers {}; request: {}",
+            outcome.operation, outcome.answer, outcome.kinesis_answer, outcome.request
+        ),
+    )
 }

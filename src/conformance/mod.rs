@@ -10,18 +10,28 @@
 
 mod exec;
 mod expectations;
+mod findings;
+mod liveness;
 mod ops;
+mod regressions;
 mod report;
 mod runner;
+mod shrink;
 pub mod workload;
 
-pub use exec::{Action, CaseRun, Executor, Step, Stop, UnknownOutcome};
+pub use exec::{
+    Action, CaseRun, DivergenceHit, Executor, MAX_DRAIN_PAGES, MAX_LIST_PAGES, MAX_SETTLE_POLLS,
+    Step, Stop, UnknownOutcome,
+};
 pub use expectations::{Expectations, ExpectationsError, Hazard, KnownDivergence};
+pub use findings::fingerprint;
+pub use liveness::Restart;
 pub use ops::{Op, case_strategy, op_strategy};
 pub use report::{
-    AreaReport, AreaStatus, Counterexample, Divergence, outcome, render_steps, request,
+    AreaReport, AreaStatus, Counterexample, Divergence, EarlyEnd, FindingKind, outcome,
+    render_steps, request,
 };
-pub use runner::{Factory, RunConfig, run_area};
+pub use runner::{Factory, RunConfig, run_area, run_areas};
 
 use crate::clock::ManualClock;
 use crate::memory::{MemoryConfig, MemoryStream};
@@ -85,6 +95,11 @@ impl Area {
             Area::Retention => "retention",
             Area::Validation => "validation",
         }
+    }
+
+    /// The area named `name` (lower case, as [`Area::name`] prints it).
+    pub fn from_name(name: &str) -> Option<Area> {
+        Area::ALL.into_iter().find(|a| a.name() == name)
     }
 
     /// The properties this area's generators aim at (every area's responses are judged against
@@ -173,9 +188,10 @@ pub fn default_cases() -> u32 {
         .unwrap_or(RunConfig::default().cases)
 }
 
-/// Runs `area` against implementations made by `factory` and panics with the shrunk
-/// counterexample on a violation. Unsupported areas are reported on stderr, never as passes.
-/// Failing seeds are saved under `proptest-regressions/conformance/<suite>/`.
+/// Runs `area` against implementations made by `factory` and panics with every shrunk
+/// counterexample on a finding. An area the implementation lacks a capability for fails too
+/// (it is never a passing test): leave it out of the suite with `conformance_suite!(make,
+/// areas = [...])`. Failing seeds are saved under `proptest-regressions/conformance/<suite>/`.
 pub fn assert_area_passes<S, F>(suite: &str, factory: F, area: Area)
 where
     S: StreamService + 'static,
@@ -198,46 +214,62 @@ where
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(RunConfig::default().seed),
-        regressions: Some(format!(
-            "proptest-regressions/conformance/{}/{}.txt",
-            suite.replace("::", "-"),
-            area.name()
-        )),
+        regressions: Some(
+            std::path::Path::new("proptest-regressions/conformance")
+                .join(suite.replace("::", "-"))
+                .join(format!("{}.txt", area.name())),
+        ),
         model,
         ..RunConfig::default()
     };
     let report = run_area(&make, area, &cfg, &|| {});
-    match report.status {
+    match &report.status {
         AreaStatus::Passed => {}
-        AreaStatus::Failed { counterexample } => panic!("{counterexample}"),
-        AreaStatus::Unsupported { reason } => eprintln!("area {area}: UNSUPPORTED ({reason})"),
+        AreaStatus::Failed { findings } => {
+            let all: Vec<String> = findings.iter().map(ToString::to_string).collect();
+            panic!(
+                "area {area}: {} distinct finding(s):\n\n{}",
+                report.distinct_findings,
+                all.join("\n\n")
+            )
+        }
+        AreaStatus::Unsupported { reason } => panic!(
+            "area {area} is unsupported by this implementation ({reason}), so nothing was checked; \
+             leave it out with `conformance_suite!(make, areas = [...])`"
+        ),
         AreaStatus::Indeterminate { reason } => panic!("area {area}: indeterminate: {reason}"),
+        AreaStatus::NotRun { reason } => panic!("area {area}: not run: {reason}"),
     }
 }
 
 /// Expands to one `#[test]` per area for the implementation `make` returns (a path to a
-/// function `fn() -> impl StreamService`); `model = <ModelConfig>` sets the checker's
-/// strictness.
+/// function `fn() -> impl StreamService`).
+///
+/// - `model = <ModelConfig>` sets the checker's strictness;
+/// - `areas = [routing, paging, ...]` generates tests for those areas only (an area whose
+///   capability the implementation lacks otherwise fails its test: it is never a pass).
 #[macro_export]
 macro_rules! conformance_suite {
     ($make:path) => {
         $crate::conformance_suite!($make, model = $crate::model::ModelConfig::default());
     };
-    ($make:path, model = $model:expr) => {
-        $crate::conformance_suite!(@areas $make, $model; routing Routing, sequencing Sequencing,
-            iterators Iterators, paging Paging, resharding Resharding, retention Retention,
-            validation Validation);
+    ($make:path, areas = [$($area:ident),* $(,)?]) => {
+        $crate::conformance_suite!(@areas $make, $crate::model::ModelConfig::default(); $($area),*);
     };
-    (@areas $make:path, $model:expr; $($test:ident $area:ident),*) => {
+    ($make:path, model = $model:expr) => {
+        $crate::conformance_suite!(@areas $make, $model; routing, sequencing, iterators, paging,
+            resharding, retention, validation);
+    };
+    ($make:path, model = $model:expr, areas = [$($area:ident),* $(,)?]) => {
+        $crate::conformance_suite!(@areas $make, $model; $($area),*);
+    };
+    (@areas $make:path, $model:expr; $($area:ident),*) => {
         $(
             #[test]
-            fn $test() {
-                $crate::conformance::assert_area_passes_with(
-                    module_path!(),
-                    $make,
-                    $crate::conformance::Area::$area,
-                    $model,
-                );
+            fn $area() {
+                let area = $crate::conformance::Area::from_name(stringify!($area))
+                    .unwrap_or_else(|| panic!("unknown area `{}`", stringify!($area)));
+                $crate::conformance::assert_area_passes_with(module_path!(), $make, area, $model);
             }
         )*
     };

@@ -3,7 +3,7 @@
 use super::Area;
 use super::exec::{Action, Step};
 use crate::api::{Outcome, Reply, Request};
-use crate::model::Violation;
+use crate::model::{CheckCounts, Violation};
 use std::fmt::{self, Write as _};
 
 /// A minimal failing case: the steps that lead to a violation, and how to replay it.
@@ -15,6 +15,8 @@ pub struct Counterexample {
     pub implementation: String,
     /// The run's seed.
     pub seed: u64,
+    /// What kind of finding this is.
+    pub kind: FindingKind,
     /// The property broken and how.
     pub violation: Violation,
     /// The transcript, numbered.
@@ -25,9 +27,13 @@ pub struct Counterexample {
 
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            FindingKind::Violation => "counterexample".to_owned(),
+            kind => format!("{} finding", kind.word()),
+        };
         writeln!(
             f,
-            "counterexample in area `{}` against {} ({} steps after shrinking):",
+            "{what} in area `{}` against {} ({} steps after shrinking):",
             self.area,
             self.implementation,
             self.steps.len()
@@ -35,7 +41,10 @@ impl fmt::Display for Counterexample {
         for s in &self.steps {
             writeln!(f, "  {s}")?;
         }
-        writeln!(f, "violated: {}", self.violation)?;
+        match self.kind {
+            FindingKind::Violation => writeln!(f, "violated: {}", self.violation)?,
+            kind => writeln!(f, "{}: {}", kind.word(), self.violation.detail)?,
+        }
         write!(f, "replay:   {}", self.replay)
     }
 }
@@ -252,27 +261,65 @@ pub fn outcome(o: &Outcome) -> String {
     }
 }
 
+/// What kind of bug a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingKind {
+    /// A response the reference model does not admit.
+    Violation,
+    /// The service stopped answering after the last request of the transcript.
+    Crash,
+    /// The service still answers, but the last request of the transcript times out on every
+    /// replay.
+    Hang,
+}
+
+impl FindingKind {
+    /// The word reports use.
+    pub fn word(self) -> &'static str {
+        match self {
+            FindingKind::Violation => "violation",
+            FindingKind::Crash => "CRASH",
+            FindingKind::Hang => "HANG",
+        }
+    }
+}
+
 /// A recorded divergence observed in a run, with the shrunk counterexample of this run.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Divergence {
     /// The recorded divergence's id.
     pub id: String,
-    /// The counterexample found now.
-    pub counterexample: Counterexample,
+    /// The counterexample found now (absent when the first case showing it could not be
+    /// replayed to the same divergence).
+    pub counterexample: Option<Counterexample>,
     /// Cases that showed it.
+    pub cases: u64,
+    /// Responses that matched it (a case can show it more than once, since cases go on past
+    /// recorded divergences).
+    pub hits: u64,
+}
+
+/// How many cases ended before their last step for one reason.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EarlyEnd {
+    /// Why they ended (a recorded divergence the model cannot follow, an unknown outcome, a
+    /// bounded loop that hit its bound, a finding).
+    pub reason: String,
+    /// How many cases.
     pub cases: u64,
 }
 
 /// How an area fared.
 #[derive(Clone, Debug, serde::Serialize)]
-#[serde(tag = "status", rename_all = "lowercase")]
+#[serde(tag = "status", rename_all = "kebab-case")]
 pub enum AreaStatus {
-    /// Every case passed.
+    /// Every case was judged and none showed an unrecorded violation, crash or hang.
     Passed,
-    /// A violation was found.
+    /// Unrecorded findings: each distinct one, shrunk (at most [`super::RunConfig::max_findings`]).
     Failed {
-        /// The shrunk counterexample.
-        counterexample: Box<Counterexample>,
+        /// One shrunk counterexample per distinct finding, in the order they were found.
+        findings: Vec<Counterexample>,
     },
     /// The implementation lacks a capability the area needs.
     Unsupported {
@@ -282,6 +329,11 @@ pub enum AreaStatus {
     /// Cases could not be judged (transport failures); never counted as a pass or a failure.
     Indeterminate {
         /// What went wrong.
+        reason: String,
+    },
+    /// No case ran: the service was down (it crashed earlier and could not be restarted).
+    NotRun {
+        /// Why.
         reason: String,
     },
 }
@@ -294,11 +346,17 @@ pub struct AreaReport {
     /// The verdict.
     #[serde(flatten)]
     pub status: AreaStatus,
-    /// Cases executed (shrinking runs included).
+    /// Cases generated and executed (shrinking and replays not included).
     pub cases: u64,
+    /// Cases that ran to their last step, final read-back included.
+    pub completed_cases: u64,
+    /// Cases that ended before their last step, grouped by reason.
+    pub ended_early: Vec<EarlyEnd>,
+    /// Executions in all, shrinking and replays included.
+    pub runs: u64,
     /// Requests sent.
     pub ops: u64,
-    /// Operations skipped for missing capabilities.
+    /// Operations skipped for missing capabilities or withheld as hazards.
     pub skipped_ops: u64,
     /// Cases whose outcome could not be judged (transport failures).
     pub indeterminate_cases: u64,
@@ -308,11 +366,35 @@ pub struct AreaReport {
     pub first_indeterminate: Vec<String>,
     /// Recorded divergences seen (they do not fail the area).
     pub divergences: Vec<Divergence>,
+    /// Distinct unrecorded findings seen, including those beyond the reporting cap.
+    pub distinct_findings: u64,
+    /// How many times each property was judged on a response in this area's cases.
+    pub checks: CheckCounts,
     /// Wall time in seconds.
     pub seconds: f64,
 }
 
 impl AreaReport {
+    /// An area with no cases run yet, in `status`.
+    pub fn empty(area: Area, status: AreaStatus) -> Self {
+        AreaReport {
+            area,
+            status,
+            cases: 0,
+            completed_cases: 0,
+            ended_early: Vec::new(),
+            runs: 0,
+            ops: 0,
+            skipped_ops: 0,
+            indeterminate_cases: 0,
+            first_indeterminate: Vec::new(),
+            divergences: Vec::new(),
+            distinct_findings: 0,
+            checks: CheckCounts::default(),
+            seconds: 0.0,
+        }
+    }
+
     /// Short status word for tables.
     pub fn status_word(&self) -> &'static str {
         match self.status {
@@ -321,6 +403,20 @@ impl AreaReport {
             AreaStatus::Failed { .. } => "FAILED",
             AreaStatus::Unsupported { .. } => "unsupported",
             AreaStatus::Indeterminate { .. } => "indeterminate",
+            AreaStatus::NotRun { .. } => "not run",
         }
+    }
+
+    /// The unrecorded findings (empty unless the area failed).
+    pub fn findings(&self) -> &[Counterexample] {
+        match &self.status {
+            AreaStatus::Failed { findings } => findings,
+            _ => &[],
+        }
+    }
+
+    /// True when the area's cases were judged: it passed or failed on evidence.
+    pub fn was_checked(&self) -> bool {
+        matches!(self.status, AreaStatus::Passed | AreaStatus::Failed { .. })
     }
 }

@@ -1,19 +1,25 @@
-//! Drives cases through proptest: generation, shrinking to a minimal counterexample, and
-//! persistence of failing seeds as regressions.
+//! Drives an area's cases: generation, classification of every case (completed, ended early
+//! and why), every distinct finding shrunk once, crashes and hangs told from transient faults,
+//! and persistence of failing seeds as regressions.
 
 use super::Area;
-use super::exec::{CaseRun, Executor, Stop, UnknownOutcome};
+use super::exec::{CaseRun, Executor, Stop, UnknownOutcome, recurring_server_error};
 use super::expectations::Expectations;
+use super::findings::{Findings, fingerprint};
+use super::liveness::{self, Restart, Unanswered};
 use super::ops::{Op, case_strategy};
-use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, render_steps};
-use crate::model::{ModelConfig, Property, Violation};
+use super::regressions::{self, CaseSeed};
+use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, EarlyEnd, FindingKind};
+use super::shrink::shrink;
+use crate::model::{CheckCounts, ModelConfig, Property, Violation};
 use crate::service::StreamService;
-use proptest::test_runner::{
-    Config, FileFailurePersistence, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner,
-};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Makes the implementation a case runs against: a fresh one per case for in-process
 /// services, a shared client for remote ones (stream names are unique per execution).
@@ -29,22 +35,29 @@ pub struct RunConfig {
     /// Most operations per case.
     pub max_ops: usize,
     /// Where failing seeds are saved and re-run first (`None`: not persisted).
-    pub regressions: Option<String>,
+    pub regressions: Option<PathBuf>,
     /// Model strictness for this implementation.
     pub model: ModelConfig,
     /// Prefix of stream names (keep it unique per run on shared services).
     pub name_prefix: String,
-    /// Upper bound on shrinking time.
+    /// Upper bound on the time spent shrinking one finding.
     pub max_shrink_ms: u32,
     /// How to replay from the command line (`--areas` and `--seed` are appended).
     pub replay_command: String,
-    /// Recorded divergences to tolerate and report.
+    /// Recorded divergences to tolerate, report and continue past.
     pub expectations: Expectations,
     /// How many times a case that ended in an untyped server error (an HTTP 5xx without an
-    /// error type) is replayed. When every replay ends with the same error at the same step,
-    /// the error is the implementation's deterministic answer, not a transient fault, and is
-    /// judged as one (`ErrorMapping`). 0 never judges such errors.
+    /// error type) or an unanswered request is replayed. An untyped error at the same step
+    /// every time is the implementation's deterministic answer and is judged (`ErrorMapping`);
+    /// a request that goes unanswered every time while the service still answers others is a
+    /// HANG. 0 judges neither.
     pub fault_replays: usize,
+    /// Distinct unrecorded findings shrunk and reported per area; further distinct ones are
+    /// counted only. Cases keep being generated after a finding either way.
+    pub max_findings: usize,
+    /// Brings the service back after a crash; without it, a crash ends the run ("not run:
+    /// service down" for what remains).
+    pub restart: Option<Restart>,
 }
 
 impl Default for RunConfig {
@@ -60,10 +73,13 @@ impl Default for RunConfig {
             replay_command: "cargo run --release -- check".into(),
             expectations: Expectations::default(),
             fault_replays: 2,
+            max_findings: 8,
+            restart: None,
         }
     }
 }
 
+/// The master generator of an area's case seeds.
 fn rng_for(seed: u64, area: Area) -> TestRng {
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
@@ -71,53 +87,87 @@ fn rng_for(seed: u64, area: Area) -> TestRng {
     TestRng::from_seed(RngAlgorithm::ChaCha, &bytes)
 }
 
+/// Runs `areas` in order. After a crash that could not be restarted, the areas still to come
+/// are reported as not run (the service is down), never as passed.
+pub fn run_areas(
+    factory: &Factory<'_>,
+    areas: &[Area],
+    cfg: &RunConfig,
+    on_case: &(dyn Fn() + Sync),
+) -> Vec<AreaReport> {
+    let mut reports: Vec<AreaReport> = Vec::with_capacity(areas.len());
+    let mut down: Option<String> = None;
+    for &area in areas {
+        if let Some(why) = &down {
+            reports.push(AreaReport::empty(
+                area,
+                AreaStatus::NotRun {
+                    reason: format!("service down: {why}"),
+                },
+            ));
+            continue;
+        }
+        let (report, crashed) = run_area_inner(factory, area, cfg, on_case);
+        down = crashed;
+        reports.push(report);
+    }
+    reports
+}
+
 /// Runs one area against the implementations `factory` makes; `on_case` is called after each
-/// executed case (for progress bars). Violations recorded in `cfg.expectations` are reported
-/// as divergences and the run goes on looking for new ones.
+/// generated case (for progress bars). Cases go on past recorded divergences; every distinct
+/// unrecorded finding is shrunk and reported (up to [`RunConfig::max_findings`]).
 pub fn run_area(
     factory: &Factory<'_>,
     area: Area,
     cfg: &RunConfig,
     on_case: &(dyn Fn() + Sync),
 ) -> AreaReport {
+    run_area_inner(factory, area, cfg, on_case).0
+}
+
+/// What one area's run has seen so far.
+struct Tally {
+    cases: u64,
+    completed: u64,
+    ended_early: BTreeMap<String, u64>,
+    indeterminate: u64,
+    first_indeterminate: Option<(String, Vec<String>)>,
+    checks: CheckCounts,
+    /// Per recorded divergence: the first case showing it, cases, hits.
+    divergences: BTreeMap<String, (CaseSeed, u64, u64)>,
+}
+
+fn run_area_inner(
+    factory: &Factory<'_>,
+    area: Area,
+    cfg: &RunConfig,
+    on_case: &(dyn Fn() + Sync),
+) -> (AreaReport, Option<String>) {
     let start = Instant::now();
     let probe = factory();
     let caps = probe.capabilities();
     let implementation = probe.name();
     drop(probe);
-    let mut report = AreaReport {
-        area,
-        status: AreaStatus::Passed,
-        cases: 0,
-        ops: 0,
-        skipped_ops: 0,
-        indeterminate_cases: 0,
-        first_indeterminate: Vec::new(),
-        divergences: Vec::new(),
-        seconds: 0.0,
-    };
     if let Some(missing) = area.missing_capability(&caps) {
-        report.status = AreaStatus::Unsupported {
+        let status = AreaStatus::Unsupported {
             reason: missing.into(),
         };
-        return report;
+        return (AreaReport::empty(area, status), None);
     }
-    let cases = AtomicU64::new(0);
+    let runs = AtomicU64::new(0);
     let ops = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
-    // How many cases were indeterminate, the first reason, and that case's transcript.
-    let indeterminate = Mutex::new((0u64, None::<String>, Vec::<String>::new()));
-    let seen: Mutex<Vec<SeenDivergence>> = Mutex::new(Vec::new());
     let execute_once = |shards: i64, list: &[Op]| -> CaseRun {
-        let n = cases.fetch_add(1, Ordering::Relaxed);
+        let n = runs.fetch_add(1, Ordering::Relaxed);
         let service = factory();
         let prefix = format!("{}-{}-{n}", cfg.name_prefix, area.name());
         let run = Executor::new(service.as_ref(), cfg.model.clone(), &prefix)
-            .avoiding(&cfg.expectations.hazards)
+            .recognising(&cfg.expectations, area)
+            .replaying_server_errors(cfg.fault_replays + 1)
             .run(shards, list);
         ops.fetch_add(run.steps.len() as u64, Ordering::Relaxed);
         skipped.fetch_add(run.skipped as u64, Ordering::Relaxed);
-        on_case();
         run
     };
     // A case that ends in an untyped server error is replayed; an error that recurs at the
@@ -145,54 +195,19 @@ pub fn run_area(
         }
         run
     };
-    let config = Config {
-        cases: cfg.cases,
-        max_shrink_iters: 4096,
-        max_shrink_time: cfg.max_shrink_ms,
-        max_global_rejects: cfg.cases.saturating_mul(16).max(256),
-        failure_persistence: cfg.regressions.as_ref().map(|p| {
-            Box::new(FileFailurePersistence::Direct(Box::leak(
-                p.clone().into_boxed_str(),
-            ))) as _
-        }),
-        ..Config::default()
+    let strategy = case_strategy(area, cfg.max_ops);
+    let tree_of = |seed: &CaseSeed| {
+        let mut runner = TestRunner::new_with_rng(Config::default(), regressions::rng(seed));
+        strategy.new_tree(&mut runner).ok()
     };
-    let mut runner = TestRunner::new_with_rng(config, rng_for(cfg.seed, area));
-    let result = runner.run(&case_strategy(area, cfg.max_ops), |(shards, list)| {
-        let run = execute(shards, &list);
-        match run.stop {
-            None => Ok(()),
-            Some(Stop::Violation(v)) => match cfg.expectations.find(area, &v) {
-                None => Err(TestCaseError::fail(v.to_string())),
-                Some(known) => {
-                    let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
-                    match seen.iter_mut().find(|(id, ..)| *id == known.id) {
-                        Some(entry) => entry.3 += 1,
-                        None => seen.push((known.id.clone(), shards, list.clone(), 1)),
-                    }
-                    // Recorded: count it, keep the case as admitted and keep looking for new ones.
-                    Ok(())
-                }
-            },
-            Some(Stop::Indeterminate(why)) => {
-                let mut slot = indeterminate.lock().unwrap_or_else(|p| p.into_inner());
-                slot.0 += 1;
-                if slot.1.is_none() {
-                    slot.1 = Some(why.clone());
-                    slot.2 = render_steps(&run.steps);
-                }
-                Err(TestCaseError::reject(why))
-            }
-        }
-    });
-    let deadline =
-        || Instant::now() + std::time::Duration::from_millis(u64::from(cfg.max_shrink_ms));
-    let counterexample = |violation, run: &CaseRun| Counterexample {
+    let deadline = || Instant::now() + Duration::from_millis(u64::from(cfg.max_shrink_ms));
+    let counterexample = |kind, violation, run: &CaseRun| Counterexample {
         area,
         implementation: implementation.clone(),
         seed: cfg.seed,
+        kind,
         violation,
-        steps: render_steps(&run.steps),
+        steps: super::report::render_steps(&run.steps),
         replay: format!(
             "{} --areas {} --seed {} --cases {}",
             cfg.replay_command,
@@ -201,120 +216,297 @@ pub fn run_area(
             cfg.cases
         ),
     };
-    let (indeterminate_count, indeterminate_why, first_indeterminate) = indeterminate
-        .into_inner()
-        .unwrap_or_else(|p| p.into_inner());
-    report.status = match result {
-        Ok(()) => AreaStatus::Passed,
-        Err(TestError::Abort(why)) => AreaStatus::Indeterminate {
-            reason: format!(
-                "{why} (last: {})",
-                indeterminate_why.clone().unwrap_or_default()
-            ),
-        },
-        Err(TestError::Fail(reason, (shards, list))) => {
-            let fails = |run: &CaseRun| match &run.stop {
-                Some(Stop::Violation(v)) => cfg.expectations.find(area, v).is_none(),
-                _ => false,
-            };
-            match minimize(&execute, shards, list, &fails, deadline()) {
-                Some(run) => match run.stop.clone() {
-                    Some(Stop::Violation(violation)) => AreaStatus::Failed {
-                        counterexample: Box::new(counterexample(violation, &run)),
-                    },
-                    _ => AreaStatus::Indeterminate {
-                        reason: reason.to_string(),
-                    },
-                },
-                None => AreaStatus::Indeterminate {
-                    reason: format!(
-                        "a violation was seen once but did not happen again when the case was replayed \
-                         (the implementation is nondeterministic here): {reason}"
-                    ),
-                },
+    let save = |seed: &CaseSeed, note: &str| {
+        if let Some(path) = &cfg.regressions {
+            if let Err(e) = regressions::save(path, seed, note) {
+                eprintln!(
+                    "warning: cannot save a failing seed to {}: {e}",
+                    path.display()
+                );
             }
         }
     };
-    if matches!(report.status, AreaStatus::Passed)
-        && indeterminate_count > 0
-        && indeterminate_count >= totals(&cases) / 2
-    {
-        report.status = AreaStatus::Indeterminate {
-            reason: indeterminate_why.unwrap_or_default(),
-        };
+
+    let mut seeds: Vec<CaseSeed> = cfg
+        .regressions
+        .as_deref()
+        .map(regressions::load)
+        .unwrap_or_default();
+    let mut master = rng_for(cfg.seed, area);
+    for _ in 0..cfg.cases {
+        let mut seed = [0u8; 32];
+        proptest::prelude::Rng::fill_bytes(&mut master, &mut seed);
+        seeds.push(seed);
     }
-    for (id, shards, list, count) in seen.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        let same = |run: &CaseRun| matches!(&run.stop, Some(Stop::Violation(v)) if cfg.expectations.find(area, v).is_some_and(|k| k.id == id));
-        let Some(run) = minimize(&execute, shards, list, &same, deadline()) else {
+
+    let mut tally = Tally {
+        cases: 0,
+        completed: 0,
+        ended_early: BTreeMap::new(),
+        indeterminate: 0,
+        first_indeterminate: None,
+        checks: CheckCounts::default(),
+        divergences: BTreeMap::new(),
+    };
+    let mut findings = Findings::new(cfg.max_findings);
+    let mut down: Option<String> = None;
+    for seed in &seeds {
+        let Some(mut tree) = tree_of(seed) else {
             continue;
         };
-        if let Some(Stop::Violation(v)) = run.stop.clone() {
-            report.divergences.push(Divergence {
-                id,
-                counterexample: counterexample(v, &run),
-                cases: count,
-            });
+        let (shards, list) = tree.current();
+        let run = execute(shards, &list);
+        on_case();
+        tally.cases += 1;
+        tally.checks.add(&run.checks);
+        let mut counted = Vec::new();
+        for hit in &run.divergences {
+            let entry = tally
+                .divergences
+                .entry(hit.id.clone())
+                .or_insert((*seed, 0, 0));
+            entry.2 += 1;
+            if !counted.contains(&hit.id) {
+                entry.1 += 1;
+                counted.push(hit.id.clone());
+            }
+        }
+        let Some(stop) = &run.stop else {
+            tally.completed += 1;
+            continue;
+        };
+        let mut reason = stop.reason();
+        match stop {
+            Stop::Violation(v) => {
+                let key = fingerprint(v);
+                if findings.is_new(&key) && findings.has_room() {
+                    let same = |r: &CaseRun| {
+                        r.unrecorded_violation()
+                            .is_some_and(|w| fingerprint(w) == key)
+                    };
+                    if let Some(shrunk) = shrink(&mut tree, &execute, &same, deadline()) {
+                        if let Some(v) = shrunk.unrecorded_violation().cloned() {
+                            save(seed, &v.to_string());
+                            findings.push(key, counterexample(FindingKind::Violation, v, &shrunk));
+                        }
+                    } else {
+                        findings.forget(&key);
+                        reason = "a violation that did not happen again when replayed \
+                                  (nondeterministic)"
+                            .into();
+                    }
+                }
+            }
+            Stop::Indeterminate(why) => {
+                match unanswered_verdict(&run, factory, cfg, &|| execute(shards, &list)) {
+                    Unanswered::Transient => {
+                        tally.indeterminate += 1;
+                        if tally.first_indeterminate.is_none() {
+                            tally.first_indeterminate =
+                                Some((why.clone(), super::report::render_steps(&run.steps)));
+                        }
+                    }
+                    verdict => {
+                        let (kind, detail) = liveness_finding(verdict, &run);
+                        reason = format!(
+                            "{} (the service {})",
+                            kind.word(),
+                            match kind {
+                                FindingKind::Crash => "stopped answering",
+                                _ => "left a request unanswered on every replay",
+                            }
+                        );
+                        let key = format!("{}:{}", kind.word(), detail.operation);
+                        let recover = || {
+                            cfg.restart.as_ref().map_or(
+                                Err("no restart command was given (--restart-cmd)".to_owned()),
+                                |r| r.restart(),
+                            )
+                        };
+                        let mut restarted = kind != FindingKind::Crash || recover().is_ok();
+                        if findings.is_new(&key) && findings.has_room() {
+                            let shrunk = if restarted {
+                                let same = |r: &CaseRun| {
+                                    let hit = liveness::unanswered(r)
+                                        .is_some_and(|u| u.operation == detail.operation);
+                                    if hit && kind == FindingKind::Crash {
+                                        let alive = factory().answers();
+                                        if !alive && recover().is_err() {
+                                            return false;
+                                        }
+                                        !alive
+                                    } else {
+                                        hit && factory().answers()
+                                    }
+                                };
+                                shrink(&mut tree, &execute, &same, deadline())
+                                    .unwrap_or(run.clone())
+                            } else {
+                                run.clone()
+                            };
+                            let violation = liveness_violation(
+                                kind,
+                                liveness::unanswered(&shrunk).unwrap_or(&detail),
+                            );
+                            save(seed, &violation.detail);
+                            findings.push(key, counterexample(kind, violation, &shrunk));
+                            if kind == FindingKind::Crash && !factory().answers() {
+                                restarted = recover().is_ok();
+                            }
+                        }
+                        if !restarted {
+                            down = Some(format!(
+                                "it stopped answering after `{}` in area {area} and was not restarted",
+                                detail.request
+                            ));
+                        }
+                    }
+                }
+            }
+            Stop::Departed { .. } => {}
+        }
+        *tally.ended_early.entry(reason).or_insert(0) += 1;
+        if down.is_some() {
+            break;
         }
     }
-    report.cases = totals(&cases);
-    report.ops = totals(&ops);
-    report.skipped_ops = totals(&skipped);
-    report.indeterminate_cases = indeterminate_count;
-    report.first_indeterminate = first_indeterminate;
-    report.seconds = start.elapsed().as_secs_f64();
-    report
+
+    // One shrunk counterexample per recorded divergence seen, cut at the divergent response.
+    let mut divergences = Vec::new();
+    for (id, (seed, cases, hits)) in &tally.divergences {
+        let shows = |r: &CaseRun| r.divergences.iter().any(|h| &h.id == id);
+        let shrunk = if down.is_none() {
+            tree_of(seed).and_then(|mut tree| shrink(&mut tree, &execute, &shows, deadline()))
+        } else {
+            None
+        };
+        let counterexample = shrunk.and_then(|run| {
+            let hit = run.divergences.iter().find(|h| &h.id == id)?;
+            let mut cut = run.clone();
+            cut.steps.truncate(hit.step);
+            let known = cfg.expectations.divergences.iter().find(|d| &d.id == id)?;
+            let violation = Violation::new(
+                known.property,
+                format!("recorded divergence `{id}`: {}", known.what_differs),
+            );
+            Some(counterexample(FindingKind::Violation, violation, &cut))
+        });
+        divergences.push(Divergence {
+            id: id.clone(),
+            counterexample,
+            cases: *cases,
+            hits: *hits,
+        });
+    }
+
+    let judged = tally.cases - tally.indeterminate;
+    let nothing_judged = tally.checks.total() == 0;
+    let distinct = findings.distinct();
+    let found = findings.into_counterexamples();
+    let status = if !found.is_empty() {
+        AreaStatus::Failed { findings: found }
+    } else if tally.cases == 0 {
+        AreaStatus::Indeterminate {
+            reason: "no case could be generated".into(),
+        }
+    } else if nothing_judged {
+        AreaStatus::Indeterminate {
+            reason: format!(
+                "no property was judged on any response in {} cases (every case ended before a \
+                 check: {})",
+                tally.cases,
+                tally
+                    .ended_early
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        }
+    } else if judged == 0 || tally.indeterminate * 2 >= tally.cases {
+        AreaStatus::Indeterminate {
+            reason: format!(
+                "{} of {} cases could not be judged; first: {}",
+                tally.indeterminate,
+                tally.cases,
+                tally
+                    .first_indeterminate
+                    .as_ref()
+                    .map_or("-", |(why, _)| why.as_str())
+            ),
+        }
+    } else {
+        AreaStatus::Passed
+    };
+    let report = AreaReport {
+        area,
+        status,
+        cases: tally.cases,
+        completed_cases: tally.completed,
+        ended_early: tally
+            .ended_early
+            .into_iter()
+            .map(|(reason, cases)| EarlyEnd { reason, cases })
+            .collect(),
+        runs: runs.load(Ordering::Relaxed),
+        ops: ops.load(Ordering::Relaxed),
+        skipped_ops: skipped.load(Ordering::Relaxed),
+        indeterminate_cases: tally.indeterminate,
+        first_indeterminate: tally
+            .first_indeterminate
+            .map(|(_, t)| t)
+            .unwrap_or_default(),
+        divergences,
+        distinct_findings: distinct,
+        checks: tally.checks,
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    (report, down)
 }
 
-/// The violation for an untyped server error that recurred on each of `runs` runs of a case.
-fn recurring_server_error(outcome: &UnknownOutcome, runs: usize) -> Violation {
+/// Whether the unanswered request that ended `run` was a crash, a hang or a transient fault.
+fn unanswered_verdict(
+    run: &CaseRun,
+    factory: &Factory<'_>,
+    cfg: &RunConfig,
+    replay: &dyn Fn() -> CaseRun,
+) -> Unanswered {
+    if liveness::unanswered(run).is_none() {
+        return Unanswered::Transient;
+    }
+    let service = factory();
+    liveness::classify(run, service.as_ref(), cfg.fault_replays, replay)
+}
+
+fn liveness_finding(verdict: Unanswered, run: &CaseRun) -> (FindingKind, UnknownOutcome) {
+    let kind = match verdict {
+        Unanswered::Crash => FindingKind::Crash,
+        _ => FindingKind::Hang,
+    };
+    let detail = liveness::unanswered(run)
+        .cloned()
+        .unwrap_or(UnknownOutcome {
+            step: run.steps.len(),
+            operation: "?",
+            request: String::new(),
+            answered: false,
+            answer: String::new(),
+            kinesis_answer: String::new(),
+        });
+    (kind, detail)
+}
+
+/// A crash or hang stated as what Kinesis would have answered instead.
+fn liveness_violation(kind: FindingKind, outcome: &UnknownOutcome) -> Violation {
+    let what = match kind {
+        FindingKind::Crash => "the service stopped answering any request after",
+        _ => "the service still answers other requests but never answered, on any replay,",
+    };
     Violation::new(
         Property::ErrorMapping,
         format!(
-            "{}: the same untyped server error on each of {runs} runs of this case, at the same \
-             step, so not a transient fault (a Kinesis error carries a documented type): {}; \
-             Kinesis answers {}; request: {}",
-            outcome.operation, outcome.answer, outcome.kinesis_answer, outcome.request
+            "{what} {}; Kinesis answers {}; request: {}",
+            outcome.operation, outcome.kinesis_answer, outcome.request
         ),
     )
-}
-
-/// A recorded divergence seen in a run: its id, the first case showing it, and how often.
-type SeenDivergence = (String, i64, Vec<Op>, u64);
-
-fn totals(c: &AtomicU64) -> u64 {
-    c.load(Ordering::Relaxed)
-}
-
-/// Greedy one-at-a-time removal after proptest's shrinking: drops every operation whose
-/// removal keeps `still_fails` true, until a fixed point or the deadline. Returns the last run
-/// that still failed, or `None` when the case no longer fails at all (a nondeterministic
-/// implementation).
-fn minimize(
-    execute: &dyn Fn(i64, &[Op]) -> CaseRun,
-    shards: i64,
-    mut list: Vec<Op>,
-    still_fails: &dyn Fn(&CaseRun) -> bool,
-    deadline: Instant,
-) -> Option<CaseRun> {
-    let mut last = execute(shards, &list);
-    if !still_fails(&last) {
-        return None;
-    }
-    let mut changed = true;
-    while changed && Instant::now() < deadline {
-        changed = false;
-        let mut i = list.len();
-        while i > 0 && Instant::now() < deadline {
-            i -= 1;
-            let mut shorter = list.clone();
-            shorter.remove(i);
-            let run = execute(shards, &shorter);
-            if still_fails(&run) {
-                list = shorter;
-                last = run;
-                changed = true;
-            }
-        }
-    }
-    Some(last)
 }

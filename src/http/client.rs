@@ -39,9 +39,9 @@ impl Default for HttpOptions {
 /// Why an [`HttpService`](super::HttpService) could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
-    /// The endpoint is not an `http://` or `https://` URL.
-    #[error("endpoint '{0}' is not an http:// or https:// URL")]
-    BadEndpoint(String),
+    /// The endpoint is not a usable `http://` or `https://` URL.
+    #[error("invalid endpoint URL '{0}': {1}")]
+    BadEndpoint(String, String),
     /// The runtime that carries the requests could not be created.
     #[error("cannot create the I/O runtime: {0}")]
     Runtime(#[from] std::io::Error),
@@ -57,15 +57,21 @@ pub(crate) fn resolve_region(explicit: Option<&str>) -> String {
         .unwrap_or_else(|| DEFAULT_REGION.to_owned())
 }
 
-/// Checks that `endpoint` looks like an HTTP(S) URL.
+/// Checks that `endpoint` is an absolute `http://` or `https://` URL with a host (and, when
+/// given, a valid port), before any request is sent.
 pub(crate) fn check_endpoint(endpoint: &str) -> Result<(), SetupError> {
-    let rest = endpoint
-        .strip_prefix("http://")
-        .or_else(|| endpoint.strip_prefix("https://"));
-    match rest {
-        Some(host) if !host.is_empty() => Ok(()),
-        _ => Err(SetupError::BadEndpoint(endpoint.to_owned())),
+    let bad = |why: &str| SetupError::BadEndpoint(endpoint.to_owned(), why.to_owned());
+    let url = url::Url::parse(endpoint).map_err(|e| bad(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
     }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("it names no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("it may not carry a query or a fragment"));
+    }
+    Ok(())
 }
 
 /// A current-thread runtime: requests are driven by whichever caller blocks on it.

@@ -29,6 +29,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub struct HttpService {
     name: String,
     client: aws_sdk_kinesis::Client,
+    /// The same client with short timeouts, for [`StreamService::answers`].
+    liveness: aws_sdk_kinesis::Client,
     runtime: tokio::runtime::Runtime,
     stream_prefix: String,
     capabilities: Capabilities,
@@ -48,6 +50,18 @@ fn clamp_i32(value: i64) -> i32 {
     i32::try_from(value).unwrap_or(if value < 0 { i32::MIN } else { i32::MAX })
 }
 
+/// How long [`StreamService::answers`] waits for any answer.
+const LIVENESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// `client` with every request bounded by [`LIVENESS_TIMEOUT`].
+fn liveness_client(client: &aws_sdk_kinesis::Client) -> aws_sdk_kinesis::Client {
+    let short = client::timeouts(&super::HttpOptions {
+        connect_timeout: LIVENESS_TIMEOUT,
+        operation_timeout: LIVENESS_TIMEOUT,
+    });
+    aws_sdk_kinesis::Client::from_conf(client.config().to_builder().timeout_config(short).build())
+}
+
 impl HttpService {
     /// A service at `endpoint_url` (e.g. `http://127.0.0.1:4567`) with static dummy credentials,
     /// in `region` (else `AWS_REGION`, else [`DEFAULT_REGION`](super::DEFAULT_REGION)), with
@@ -64,9 +78,11 @@ impl HttpService {
     ) -> Result<Self, SetupError> {
         client::check_endpoint(endpoint_url)?;
         let region = client::resolve_region(region);
+        let client = client::local_client(endpoint_url, &region, &options);
         Ok(HttpService {
             name: format!("http {endpoint_url}"),
-            client: client::local_client(endpoint_url, &region, &options),
+            liveness: liveness_client(&client),
+            client,
             runtime: client::runtime()?,
             stream_prefix: String::new(),
             capabilities: ADAPTER_CAPABILITIES,
@@ -97,6 +113,7 @@ impl HttpService {
         let (client, region) = runtime.block_on(client::aws_client(region, &options));
         Ok(HttpService {
             name: format!("aws {region}"),
+            liveness: liveness_client(&client),
             client,
             runtime,
             stream_prefix: stream_prefix.to_owned(),
@@ -181,6 +198,20 @@ impl StreamService for HttpService {
             .delete_stream()
             .stream_name(self.wire_name(&req.stream_name));
         self.run_unit("DeleteStream", call.send())
+    }
+
+    fn answers(&self) -> bool {
+        let call = self
+            .liveness
+            .describe_stream_summary()
+            .stream_name(self.wire_name("seqcheck-liveness-probe"));
+        let outcome = self.run(async {
+            call.send()
+                .await
+                .map(drop)
+                .map_err(|e| errors::from_sdk("DescribeStreamSummary", e))
+        });
+        !matches!(outcome, Err(e) if e.kind == ErrorKind::Indeterminate)
     }
 
     fn describe_stream_summary(&self, req: &StreamRequest) -> Result<StreamSummary, KinesisError> {

@@ -2,7 +2,8 @@
 
 use super::state::{HOUR_MS, ShardState, StreamState, Window};
 use super::{
-    ExpectedError, ListingState, Model, Observed, Property, RETENTION_HOURS, Verdict, Violation,
+    CheckCounts, ExpectedError, ListingState, Model, Observed, Property, RETENTION_HOURS, Verdict,
+    Violation,
 };
 use crate::api::{
     CreateStreamRequest, ListShardsRequest, ListShardsResponse, RetentionRequest, ShardDescription,
@@ -198,6 +199,7 @@ impl Model {
                 _ => &StreamStatus::ACTIVE,
             }),
         };
+        self.judged(Property::Status);
         if !admissible.contains(&observed.status) {
             return Err(Violation::new(
                 Property::Status,
@@ -209,6 +211,7 @@ impl Model {
                 ),
             ));
         }
+        self.judged(Property::Retention);
         if observed.retention_period_hours != stream.retention_hours {
             return Err(Violation::new(
                 Property::Retention,
@@ -219,6 +222,7 @@ impl Model {
             ));
         }
         if observed.status == StreamStatus::ACTIVE {
+            self.judged(Property::Listing);
             let expected = stream.reshape_target.unwrap_or(open_now);
             if observed.open_shard_count != expected {
                 return Err(Violation::new(
@@ -340,6 +344,7 @@ impl Model {
         w: Window,
     ) -> Result<(), Violation> {
         let lineage = |d: String| Violation::new(Property::Lineage, d);
+        self.judged(Property::Listing);
         if page.shards.len() > listing.max_results {
             return Err(Violation::new(
                 Property::Listing,
@@ -359,16 +364,19 @@ impl Model {
                     "ListShards StartingSequenceNumber",
                 )?;
             }
+            // Listings are only judged on an implementation's answer: every check counts.
+            let checks = &mut self.checks;
             let stream = self
                 .streams
                 .get_mut(&name)
                 .ok_or_else(|| lineage("stream vanished".into()))?;
             let known = stream.shard(listed.shard_id).is_some();
             if !known {
-                adopt_new_shard(stream, listed, w)?;
+                adopt_new_shard(stream, listed, w, checks)?;
             } else {
-                check_known_shard(stream, listed, w)?;
+                check_known_shard(stream, listed, w, checks)?;
             }
+            checks.record(Property::Listing);
             if let Some(pos) = listing
                 .remaining
                 .iter()
@@ -395,6 +403,7 @@ impl Model {
                 self.listings.insert(token.clone(), listing);
             }
             None => {
+                self.checks.record(Property::Listing);
                 if let Some(missing) = listing.remaining.first() {
                     return Err(Violation::new(
                         Property::Listing,
@@ -406,9 +415,10 @@ impl Model {
                     .get_mut(&name)
                     .ok_or_else(|| lineage("stream vanished".into()))?;
                 if let Some(target) = stream.reshape_target.take() {
-                    finish_reshape(stream, target)?;
+                    finish_reshape(stream, target, &mut self.checks)?;
                 }
                 if std::mem::take(&mut stream.initial_ranges_unconfirmed) {
+                    self.checks.record(Property::HashPartition);
                     stream
                         .open_ranges_partition_the_space()
                         .map_err(|d| Violation::new(Property::HashPartition, d))?;
@@ -538,10 +548,12 @@ pub(super) fn is_expired(shard: &ShardState, horizon_ms: u64) -> bool {
         && shard.log.last().is_none_or(|r| r.arrival.hi < horizon_ms)
 }
 
+/// Judges a listed shard the model knows; every check evaluated is counted in `checks`.
 fn check_known_shard(
     stream: &mut StreamState,
     listed: &ShardDescription,
     w: Window,
+    checks: &mut CheckCounts,
 ) -> Result<(), Violation> {
     let reshaping = stream.reshape_target.is_some();
     let idx = listed.shard_id.index() as usize;
@@ -552,6 +564,7 @@ fn check_known_shard(
     if learning && shard.parent.is_none() && shard.log.is_empty() {
         shard.range = listed.hash_key_range;
     }
+    checks.record(Property::Lineage);
     if listed.hash_key_range != shard.range
         || listed.parent_shard_id != shard.parent
         || listed.adjacent_parent_shard_id != shard.adjacent_parent
@@ -567,6 +580,9 @@ fn check_known_shard(
             shard.adjacent_parent
         )));
     }
+    if shard.start.is_some() {
+        checks.record(Property::Lineage);
+    }
     match shard.start {
         Some(start) if start != listed.starting_sequence_number => {
             return Err(lineage(format!(
@@ -578,6 +594,7 @@ fn check_known_shard(
         None => {
             let start = listed.starting_sequence_number;
             if let Some(first) = shard.log.first() {
+                checks.record(Property::ShardOrder);
                 if first.seq <= start {
                     return Err(Violation::new(
                         Property::ShardOrder,
@@ -589,6 +606,7 @@ fn check_known_shard(
                 }
             }
             if let Some(p) = parents_max {
+                checks.record(Property::CrossReshardOrder);
                 if start <= p {
                     return Err(Violation::new(
                         Property::CrossReshardOrder,
@@ -601,6 +619,11 @@ fn check_known_shard(
             }
             shard.start = Some(start);
         }
+    }
+    // An open shard is listed without an end, a closed one with it (the one exception: an
+    // UpdateShardCount in progress may close shards the model has not seen closed yet).
+    if !(shard.is_open() && reshaping && listed.ending_sequence_number.is_some()) {
+        checks.record(Property::ShardEnd);
     }
     match (shard.is_open(), listed.ending_sequence_number) {
         (true, None) => {}
@@ -628,15 +651,18 @@ fn check_known_shard(
         }
         (false, Some(end)) => match shard.end {
             Some(known) if known != end => {
+                checks.record(Property::Lineage);
                 return Err(lineage(format!(
                     "{} changed its EndingSequenceNumber from {known} to {end}",
                     shard.id
                 )));
             }
-            _ => shard.end = Some(end),
+            Some(_) => checks.record(Property::Lineage),
+            None => shard.end = Some(end),
         },
     }
     if let (Some(end), Some(last)) = (shard.end, shard.last_seq()) {
+        checks.record(Property::ShardOrder);
         if end < last {
             return Err(Violation::new(
                 Property::ShardOrder,
@@ -662,12 +688,16 @@ pub(super) fn parents_last(
         .max()
 }
 
+/// Takes a shard the model has not seen into `stream` and judges it; every check evaluated is
+/// counted in `checks`.
 fn adopt_new_shard(
     stream: &mut StreamState,
     listed: &ShardDescription,
     w: Window,
+    checks: &mut CheckCounts,
 ) -> Result<(), Violation> {
     let lineage = |d: String| Violation::new(Property::Lineage, d);
+    checks.record(Property::Lineage);
     if stream.reshape_target.is_none() {
         return Err(lineage(format!(
             "{} appeared without any reshard",
@@ -696,22 +726,29 @@ fn adopt_new_shard(
         closed_ms: None,
         log: Vec::new(),
     });
-    check_known_shard(stream, listed, w)
+    check_known_shard(stream, listed, w, checks)
 }
 
 /// After UpdateShardCount: the complete listing must show `target` open shards partitioning
 /// the space, each new shard a split or merge child of shards that are now closed.
-fn finish_reshape(stream: &StreamState, target: u32) -> Result<(), Violation> {
+fn finish_reshape(
+    stream: &StreamState,
+    target: u32,
+    checks: &mut CheckCounts,
+) -> Result<(), Violation> {
     let open = stream.open_shards().len() as u32;
+    checks.record(Property::ShardCount);
     if open != target {
         return Err(Violation::new(
             Property::ShardCount,
             format!("UpdateShardCount to {target} left {open} open shards"),
         ));
     }
+    checks.record(Property::HashPartition);
     stream
         .open_ranges_partition_the_space()
         .map_err(|d| Violation::new(Property::HashPartition, d))?;
+    checks.record(Property::Lineage);
     for shard in &stream.shards {
         let parents: Vec<&ShardState> = shard
             .parent

@@ -7,14 +7,20 @@
 //! nondeterminism itself, which makes the model usable as an in-process fake service
 //! ([`ModelService`]).
 
+mod adopt;
+mod checks;
 mod lifecycle;
 mod read;
 mod reshard;
 mod service;
 mod state;
+#[cfg(test)]
+mod tests;
 mod verdict;
 mod write;
 
+pub use adopt::{Adopted, Unrepresentable};
+pub use checks::CheckCounts;
 pub use service::ModelService;
 pub use state::{HOUR_MS, LoggedRecord, ShardState, StreamState, Window};
 pub use verdict::{ExpectedError, Property, Violation};
@@ -111,6 +117,11 @@ pub struct Model {
     origins: HashMap<SequenceNumber, Origin>,
     next_incarnation: u64,
     next_token: u64,
+    /// Judgements made on implementations' answers.
+    checks: CheckCounts,
+    /// True while [`Model::step`] judges an implementation's answer (false while the model
+    /// answers itself): only then do checks count.
+    judging: bool,
 }
 
 /// The response under check, or `None` when the model answers itself.
@@ -129,6 +140,8 @@ impl Model {
             origins: HashMap::new(),
             next_incarnation: 1,
             next_token: 1,
+            checks: CheckCounts::default(),
+            judging: false,
         }
     }
 
@@ -142,13 +155,31 @@ impl Model {
         self.streams.get(name)
     }
 
+    /// How many times each property was judged on an implementation's answer since this
+    /// model was created (see [`CheckCounts`] for what counts). [`Model::answer`] and
+    /// [`Model::adopt`] add nothing; a [`Model::observe`] that returns a violation has counted
+    /// the failed check and those before it.
+    pub fn checks(&self) -> &CheckCounts {
+        &self.checks
+    }
+
     /// Names of the streams the model believes exist.
     pub fn stream_names(&self) -> impl Iterator<Item = &str> {
         self.streams.keys().map(String::as_str)
     }
 
     /// Checks an implementation's `outcome` for `request`, issued within `window`; on success
-    /// the model advances with the implementation's choices.
+    /// the model advances with the implementation's choices. Every check evaluated is counted
+    /// in [`Model::checks`].
+    ///
+    /// On a violation the model is left as it was before the call, except for its check counts
+    /// and two handlers that change state before a later check fails: PutRecord and PutRecords
+    /// mark a CREATING stream ACTIVE before judging the answer, and PutRecords keeps the
+    /// entries before the failing one appended; ListShards keeps what it learned from the
+    /// shards listed before (and including) the failing one, and a complete listing consumes
+    /// the pending UpdateShardCount target and the unconfirmed initial split before judging
+    /// them. A driver that goes on after a violation restores a clone taken before the call
+    /// (see [`Model::adopt`]).
     pub fn observe(
         &mut self,
         request: &Request,
@@ -175,6 +206,12 @@ impl Model {
         observed: Option<&Outcome>,
         w: Window,
     ) -> Result<Outcome, Violation> {
+        self.judging = observed.is_some();
+        // Every answer is judged for shape: not malformed, and of the operation's reply type
+        // (an unknown outcome is no answer).
+        if !matches!(observed, Some(Err(e)) if e.kind.is_unknown_outcome()) {
+            self.judged(Property::Format);
+        }
         if let Some(Err(e)) = observed {
             if e.kind == ErrorKind::MalformedResponse {
                 return Err(Violation::new(
@@ -234,11 +271,18 @@ impl Model {
 
     /// Judges an outcome when the model expects one of `expected`'s errors.
     fn expect_error<T>(
-        &self,
+        &mut self,
         expected: ExpectedError,
         observed: Observed<T>,
         op: &str,
     ) -> Verdict<T> {
+        if let Some(answer) = observed {
+            // A tolerated error the model would not have admitted otherwise is not judged.
+            if !matches!(answer, Err(e) if !expected.admissible.contains(&e.kind) && self.tolerated(e.kind))
+            {
+                self.judged(error_property(&expected));
+            }
+        }
         match observed {
             None => Ok(Err(expected.error)),
             Some(Err(e)) if expected.admissible.contains(&e.kind) || self.tolerated(e.kind) => {
@@ -267,7 +311,15 @@ impl Model {
 
     /// Judges an error when the model expected success; `also` lists errors Kinesis may
     /// legitimately answer with here. `Ok(())` means "admitted, state unchanged".
-    fn admit_error(&self, e: &KinesisError, also: &[ErrorKind], op: &str) -> Result<(), Violation> {
+    fn admit_error(
+        &mut self,
+        e: &KinesisError,
+        also: &[ErrorKind],
+        op: &str,
+    ) -> Result<(), Violation> {
+        if also.contains(&e.kind) || !self.tolerated(e.kind) {
+            self.judged(Property::ErrorMapping);
+        }
         if also.contains(&e.kind) || self.tolerated(e.kind) {
             Ok(())
         } else {
@@ -293,11 +345,20 @@ impl Model {
         format!("{prefix}-{n:08}")
     }
 
-    /// Checks P1 for a number an implementation answered with.
-    fn check_format(&self, seq: &SequenceNumber, context: &str) -> Result<(), Violation> {
-        if self.config.require_aws_layout
-            && crate::sequencer::SeqFormat::AwsV2.decode(seq).is_none()
-        {
+    /// Counts one judgement of `property` while an implementation's answer is being judged.
+    fn judged(&mut self, property: Property) {
+        if self.judging {
+            self.checks.record(property);
+        }
+    }
+
+    /// Checks P1's AWS layout, when required, for a number an implementation answered with.
+    fn check_format(&mut self, seq: &SequenceNumber, context: &str) -> Result<(), Violation> {
+        if !self.config.require_aws_layout {
+            return Ok(());
+        }
+        self.judged(Property::Format);
+        if crate::sequencer::SeqFormat::AwsV2.decode(seq).is_none() {
             return Err(Violation::new(
                 Property::Format,
                 format!("{context}: {seq} is not a 56-digit AWS-layout sequence number"),

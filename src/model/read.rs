@@ -21,6 +21,9 @@ struct Page {
     /// How many leading `available` records the implementation may skip (AT_TIMESTAMP with
     /// arrival times known only to a window).
     may_skip: usize,
+    /// True when a record at or after the iterator position has expired (only then can a page
+    /// return an expired record).
+    trimmed: bool,
     shard_open: bool,
     expiry_ambiguous: bool,
 }
@@ -49,11 +52,15 @@ impl Model {
     }
 
     fn remember_iterator(&mut self, token: &str, iterator: IteratorState) -> Result<(), Violation> {
+        self.judged(Property::Format);
         if token.is_empty() || token.len() > 512 {
             return Err(Violation::new(
                 Property::Format,
                 format!("iterator of length {} (must be 1..=512)", token.len()),
             ));
+        }
+        if self.iterators.contains_key(token) {
+            self.judged(Property::Continuity);
         }
         if let Some(known) = self.iterators.get(token) {
             // Deterministic tokens may encode a different but equivalent bound.
@@ -297,11 +304,13 @@ impl Model {
             return Err(stream.shard_not_found(iterator.shard).into());
         };
         let horizon = stream.trim_horizon_ms(w.mid());
-        let available: Vec<LoggedRecord> = shard.log[shard.position_of(&iterator.from)..]
+        let from_position = &shard.log[shard.position_of(&iterator.from)..];
+        let available: Vec<LoggedRecord> = from_position
             .iter()
             .filter(|r| r.arrival.mid() >= horizon)
             .cloned()
             .collect();
+        let trimmed = available.len() < from_position.len();
         let may_skip = match iterator.start_by {
             None => 0,
             Some(by) => available.iter().take_while(|r| r.seq < by).count(),
@@ -311,6 +320,7 @@ impl Model {
             limit,
             available,
             may_skip,
+            trimmed,
             shard_open: shard.is_open(),
             expiry_ambiguous,
         })
@@ -352,6 +362,16 @@ impl Model {
     ) -> Result<(), Violation> {
         let it = &page.iterator;
         let tol = self.config.clock_tolerance_ms;
+        if !resp.records.is_empty() {
+            // The page starts at the iterator's position, its records follow each other within
+            // Limit and 10 MiB, none has expired, and the first one was acknowledged.
+            self.judged(Property::IteratorPosition);
+            self.judged(Property::Continuity);
+            if page.trimmed {
+                self.judged(Property::Retention);
+            }
+            self.judged(Property::NoLoss);
+        }
         let offset = match resp.records.first() {
             None => 0,
             Some(first) => match page
@@ -376,6 +396,9 @@ impl Model {
         }
         let mut bytes = 0usize;
         for (i, got) in resp.records.iter().enumerate() {
+            if i > 0 {
+                self.judged(Property::NoLoss);
+            }
             let Some(want) = page.available.get(offset + i) else {
                 return Err(self.explain_mismatch(page, offset + i, got));
             };
@@ -396,6 +419,7 @@ impl Model {
                 ));
             }
             let t = got.approximate_arrival_ms;
+            self.judged(Property::ArrivalTime);
             if t + tol < want.arrival.lo || t > want.arrival.hi + tol {
                 return Err(Violation::new(
                     Property::ArrivalTime,
@@ -419,6 +443,10 @@ impl Model {
             offset + resp.records.len()
         };
         let remaining = page.available.len() - consumed;
+        // A null iterator only at the end of a closed shard, with its children; children only
+        // with a null iterator.
+        self.judged(Property::ShardEnd);
+        let strict_tip = self.config.strict_millis_behind && page.shard_open && remaining == 0;
         let stream = &self.streams[&it.stream];
         match &resp.next_shard_iterator {
             None => {
@@ -467,11 +495,10 @@ impl Model {
                         ),
                     ));
                 }
-                if self.config.strict_millis_behind
-                    && page.shard_open
-                    && remaining == 0
-                    && resp.millis_behind_latest != 0
-                {
+                if strict_tip {
+                    self.judged(Property::MillisBehind);
+                }
+                if strict_tip && resp.millis_behind_latest != 0 {
                     return Err(Violation::new(
                         Property::MillisBehind,
                         format!(

@@ -224,13 +224,16 @@ impl Model {
                 self.admit_error(e, also, "UpdateShardCount")?;
                 return Ok(Err(e.clone()));
             }
-            Some(Ok(r)) if *r != response => {
-                return Err(Violation::new(
-                    Property::ShardCount,
-                    format!("UpdateShardCount answered {r:?}, expected {response:?}"),
-                ));
+            Some(Ok(r)) => {
+                self.judged(Property::ShardCount);
+                if *r != response {
+                    return Err(Violation::new(
+                        Property::ShardCount,
+                        format!("UpdateShardCount answered {r:?}, expected {response:?}"),
+                    ));
+                }
             }
-            _ => {}
+            None => {}
         }
         let own = obs.is_none();
         let Some(stream) = self.stream_mut(&req.stream_name) else {

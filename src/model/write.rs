@@ -10,10 +10,11 @@ use crate::api::{
 };
 use crate::sequencer::SequencerError;
 use crate::types::{
-    ACCOUNT_ID, ErrorKind, HashKey, KinesisError, PartitionKey, SequenceNumber, StreamName,
-    StreamStatus, is_canonical_decimal,
+    ACCOUNT_ID, ErrorKind, HashKey, KinesisError, PartitionKey, SequenceNumber, ShardId,
+    StreamName, StreamStatus, is_canonical_decimal,
 };
 use bytes::Bytes;
+use std::collections::HashSet;
 
 /// A validated record ready to be routed.
 struct Entry {
@@ -73,6 +74,7 @@ impl Model {
             observed,
             w,
             "PutRecord",
+            &mut HashSet::new(),
         )
     }
 
@@ -106,9 +108,11 @@ impl Model {
             None => None,
         };
         if let Some(resp) = &observed {
+            self.judged(Property::PutRecordsShape);
             check_batch_shape(resp, entries.len(), self.config.allow_transient_errors)?;
         }
         let mut results = Vec::with_capacity(entries.len());
+        let mut batch_shards = HashSet::new();
         for (i, entry) in entries.into_iter().enumerate() {
             let chosen = match observed.as_ref().map(|r| &r.records[i]) {
                 Some(Err(e)) => {
@@ -119,7 +123,15 @@ impl Model {
                 None => None,
             };
             let context = format!("PutRecords entry {i}");
-            match self.append(&req.stream_name, entry, None, chosen, w, &context)? {
+            match self.append(
+                &req.stream_name,
+                entry,
+                None,
+                chosen,
+                w,
+                &context,
+                &mut batch_shards,
+            )? {
                 Ok(r) => results.push(Ok(r)),
                 Err(e) => return Ok(Err(e)),
             }
@@ -283,7 +295,9 @@ impl Model {
     }
 
     /// Appends one routed record: with the implementation's answer when checking, with the
-    /// model's own sequencer otherwise.
+    /// model's own sequencer otherwise. `batch_shards` holds the shards earlier entries of the
+    /// same PutRecords request were appended to (empty for PutRecord).
+    #[allow(clippy::too_many_arguments)]
     fn append(
         &mut self,
         stream_name: &str,
@@ -292,9 +306,17 @@ impl Model {
         observed: Option<PutRecordResponse>,
         w: Window,
         context: &str,
+        batch_shards: &mut HashSet<ShardId>,
     ) -> Verdict<PutRecordResponse> {
         let require_aws = self.config.require_aws_layout;
         let snfo_origin = snfo.and_then(|n| self.origins.get(n).copied());
+        let judging = self.judging && observed.is_some();
+        let checks = &mut self.checks;
+        let mut judged = |p: Property| {
+            if judging {
+                checks.record(p);
+            }
+        };
         let Some(stream) = self.streams.get_mut(stream_name) else {
             return Ok(Err(super::StreamState::not_found(stream_name)));
         };
@@ -302,6 +324,7 @@ impl Model {
             stream.status = StreamStatus::ACTIVE;
             stream.transition_pending = false;
         }
+        judged(Property::HashPartition);
         let Some(idx) = stream.route(entry.key) else {
             return Err(Violation::new(
                 Property::HashPartition,
@@ -330,6 +353,7 @@ impl Model {
             Some(r) => r,
         };
         let seq = response.sequence_number;
+        judged(Property::Routing);
         if response.shard_id != shard.id {
             return Err(Violation::new(
                 Property::Routing,
@@ -339,13 +363,22 @@ impl Model {
                 ),
             ));
         }
-        if require_aws && crate::sequencer::SeqFormat::AwsV2.decode(&seq).is_none() {
-            return Err(Violation::new(
-                Property::Format,
-                format!("{context}: {seq} is not a 56-digit AWS-layout number"),
-            ));
+        if require_aws {
+            judged(Property::Format);
+            if crate::sequencer::SeqFormat::AwsV2.decode(&seq).is_none() {
+                return Err(Violation::new(
+                    Property::Format,
+                    format!("{context}: {seq} is not a 56-digit AWS-layout number"),
+                ));
+            }
         }
         if let Some(last) = shard.last_seq() {
+            judged(Property::ShardOrder);
+            if batch_shards.contains(&shard.id) {
+                // The previous record is an earlier entry of this request: the same comparison
+                // judges P8 (a failure is reported as the stronger ShardOrder).
+                judged(Property::BatchOrder);
+            }
             if seq <= last {
                 return Err(Violation::new(
                     Property::ShardOrder,
@@ -357,6 +390,7 @@ impl Model {
             }
         }
         if let Some(start) = shard.start {
+            judged(Property::ShardOrder);
             if seq <= start {
                 return Err(Violation::new(
                     Property::ShardOrder,
@@ -365,6 +399,7 @@ impl Model {
             }
         }
         if let Some(p) = parents_max {
+            judged(Property::CrossReshardOrder);
             if seq <= p {
                 return Err(Violation::new(
                     Property::CrossReshardOrder,
@@ -376,13 +411,20 @@ impl Model {
             }
         }
         if let (Some(n), Some(origin)) = (snfo, snfo_origin) {
-            if origin.incarnation == stream.incarnation && origin.shard == shard.id && seq <= *n {
-                return Err(Violation::new(
-                    Property::OrderingNumber,
-                    format!("{context}: SequenceNumberForOrdering {n} but the record got {seq}"),
-                ));
+            // Judged only for an ordering number this shard issued (§1.3).
+            if origin.incarnation == stream.incarnation && origin.shard == shard.id {
+                judged(Property::OrderingNumber);
+                if seq <= *n {
+                    return Err(Violation::new(
+                        Property::OrderingNumber,
+                        format!(
+                            "{context}: SequenceNumberForOrdering {n} but the record got {seq}"
+                        ),
+                    ));
+                }
             }
         }
+        judged(Property::Uniqueness);
         if !stream.issued.insert(seq) {
             return Err(Violation::new(
                 Property::Uniqueness,
@@ -390,6 +432,7 @@ impl Model {
             ));
         }
         let shard = &mut stream.shards[idx];
+        batch_shards.insert(shard.id);
         shard.log.push(LoggedRecord {
             seq,
             partition_key: entry.partition_key.shared(),

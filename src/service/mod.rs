@@ -81,6 +81,23 @@ pub trait StreamService: Send + Sync {
     }
     /// The service's current time in ms since the epoch, as it would stamp a record now.
     fn now_ms(&self) -> u64;
+    /// Whether the service still answers at all, asked after a request went unanswered to
+    /// tell a crash from a slow or hung request. Any answer counts, an error included; only a
+    /// timeout, a refused or reset connection is "no". The default sends
+    /// `DescribeStreamSummary` for a stream that does not exist; remote adapters override it
+    /// with a short timeout.
+    fn answers(&self) -> bool {
+        let probe = StreamRequest {
+            stream_name: "seqcheck-liveness-probe".into(),
+        };
+        match self.describe_stream_summary(&probe) {
+            Ok(_) => true,
+            Err(e) => {
+                !e.kind.is_unknown_outcome()
+                    || e.kind == crate::types::ErrorKind::UntypedServerError
+            }
+        }
+    }
 }
 
 /// Sends `request` to `service` and wraps the answer.

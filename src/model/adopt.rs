@@ -1,0 +1,296 @@
+//! Following an implementation past an answer the model rejected (a recorded divergence).
+
+use super::state::{LoggedRecord, Window};
+use super::{IteratorState, Model, Origin};
+use crate::api::{
+    GetRecordsRequest, GetRecordsResponse, Outcome, PutRecordResponse, Reply, Request,
+};
+use crate::types::{ErrorKind, SequenceNumber, StreamStatus};
+use bytes::Bytes;
+use std::collections::{HashMap, HashSet};
+
+/// What [`Model::adopt`] took over from the implementation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adopted {
+    /// `false` when the outcome hands out an iterator the model cannot place: the iterator of
+    /// an accepted GetShardIterator, or the NextShardIterator of a page read through an
+    /// iterator the model does not know. Nothing read through such an iterator could be
+    /// judged, so a driver must not use it again. `true` otherwise, including outcomes that
+    /// carry no iterator.
+    pub next_iterator_known: bool,
+    /// How many acknowledged records were appended to the model's shard logs (accepted puts
+    /// only); the model now expects each of them back.
+    pub records_appended: usize,
+}
+
+impl Adopted {
+    /// Nothing changed and no unknown iterator was handed out.
+    fn unchanged() -> Self {
+        Adopted {
+            next_iterator_known: true,
+            records_appended: 0,
+        }
+    }
+
+    /// Nothing changed, but the outcome's iterator is unknown to the model.
+    fn unknown_iterator() -> Self {
+        Adopted {
+            next_iterator_known: false,
+            records_appended: 0,
+        }
+    }
+}
+
+/// The implementation reached a state the model cannot represent: judging the rest of the case
+/// against the model would be meaningless. The message says what the implementation did.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[error("{reason}")]
+pub struct Unrepresentable {
+    /// The operation whose outcome could not be followed.
+    pub operation: &'static str,
+    /// What the implementation did that the model cannot follow, in a sentence.
+    pub reason: String,
+}
+
+impl Model {
+    /// Brings the model to the state the implementation observably reached by answering
+    /// `request` (sent within `window`) with `outcome`, where the model can represent it.
+    ///
+    /// Meant for an outcome [`Model::observe`] rejected, applied to the model as it was
+    /// before that call (a clone taken before it). Nothing is judged and no check is counted.
+    /// Guarantees:
+    ///
+    /// - A definite error changes nothing (Kinesis errors are atomic): `Ok`, state unchanged.
+    ///   An unknown outcome (no answer, an untyped 5xx, an unparsable answer) of a mutating
+    ///   operation is [`Unrepresentable`]; of a read, `Ok` with nothing changed.
+    /// - DescribeStreamSummary and ListShards answered `Ok`: state unchanged. A ListShards
+    ///   NextToken stays unknown to the model.
+    /// - GetShardIterator answered `Ok`: state unchanged, and the iterator stays unknown
+    ///   ([`Adopted::next_iterator_known`] is `false`).
+    /// - GetRecords answered with a page: when the request's iterator is known, the page's
+    ///   NextShardIterator (if any) is registered on the same shard, right after the page's
+    ///   last record (at the request iterator's position for an empty page), so following
+    ///   the chain keeps being judged; otherwise it stays unknown. Logs are unchanged.
+    /// - PutRecord / PutRecords answered `Ok`: every acknowledged record is appended to the
+    ///   shard the implementation named, with its number, the request's key and data and
+    ///   arrival window `window`, exactly as an admitted put records it (so a final read-back
+    ///   expects it); entries answered with an error are skipped. All or nothing: the whole
+    ///   answer is [`Unrepresentable`] when the stream or a named shard is unknown to the
+    ///   model, a named shard is closed, a number does not exceed the shard's last number, a
+    ///   number was already issued in the stream, or the entry count differs from the request.
+    /// - Any other operation answered `Ok` (CreateStream, DeleteStream, SplitShard,
+    ///   MergeShards, UpdateShardCount, retention changes): [`Unrepresentable`], saying what the
+    ///   implementation did; the model is unchanged.
+    ///
+    /// On `Err` the model is unchanged.
+    pub fn adopt(
+        &mut self,
+        request: &Request,
+        outcome: &Outcome,
+        window: Window,
+    ) -> Result<Adopted, Unrepresentable> {
+        self.judging = false;
+        let op = request.operation();
+        let read_only = matches!(
+            request,
+            Request::DescribeStreamSummary(_)
+                | Request::ListShards(_)
+                | Request::GetShardIterator(_)
+                | Request::GetRecords(_)
+        );
+        let reply = match outcome {
+            Err(e) if !read_only && outcome_unknown(e.kind) => {
+                return Err(Unrepresentable {
+                    operation: op,
+                    reason: format!(
+                        "{op} had an unknown outcome ({}: {}); the implementation may or may not have applied it",
+                        e.kind, e.message
+                    ),
+                });
+            }
+            Err(_) => return Ok(Adopted::unchanged()),
+            Ok(reply) => reply,
+        };
+        match (request, reply) {
+            (Request::DescribeStreamSummary(_) | Request::ListShards(_), _) => {
+                Ok(Adopted::unchanged())
+            }
+            (Request::GetShardIterator(_), _) => Ok(Adopted::unknown_iterator()),
+            (Request::GetRecords(req), Reply::Records(page)) => {
+                Ok(self.adopt_page(req, page, window))
+            }
+            (Request::GetRecords(_), _) => Ok(Adopted::unchanged()),
+            (Request::PutRecord(req), Reply::Put(r)) => self.adopt_records(
+                op,
+                &req.stream_name,
+                vec![(req.partition_key.as_str(), &req.data, *r)],
+                window,
+            ),
+            (Request::PutRecords(req), Reply::PutBatch(batch)) => {
+                if batch.records.len() != req.records.len() {
+                    return Err(Unrepresentable {
+                        operation: op,
+                        reason: format!(
+                            "PutRecords answered {} results for {} entries; the model cannot tell which entries the implementation stored",
+                            batch.records.len(),
+                            req.records.len()
+                        ),
+                    });
+                }
+                let acked = req
+                    .records
+                    .iter()
+                    .zip(&batch.records)
+                    .filter_map(|(entry, result)| {
+                        let r = result.as_ref().ok()?;
+                        Some((entry.partition_key.as_str(), &entry.data, *r))
+                    })
+                    .collect();
+                self.adopt_records(op, &req.stream_name, acked, window)
+            }
+            (Request::PutRecord(_) | Request::PutRecords(_), other) => Err(Unrepresentable {
+                operation: op,
+                reason: format!(
+                    "{op} answered with {other:?}; the model cannot tell which records the implementation stored"
+                ),
+            }),
+            _ => Err(self.cannot_follow(request, window)),
+        }
+    }
+
+    /// Registers the NextShardIterator of a page read through a known iterator.
+    fn adopt_page(
+        &mut self,
+        req: &GetRecordsRequest,
+        page: &GetRecordsResponse,
+        w: Window,
+    ) -> Adopted {
+        let Some(next) = &page.next_shard_iterator else {
+            return Adopted::unchanged();
+        };
+        let Some(it) = self.iterators.get(&req.shard_iterator) else {
+            return Adopted::unknown_iterator();
+        };
+        let (from, start_by) = match page.records.last() {
+            Some(last) => (last.sequence_number.successor(), None),
+            None => (it.from, it.start_by),
+        };
+        let state = IteratorState {
+            from,
+            start_by,
+            issued: w,
+            ..it.clone()
+        };
+        self.iterators.insert(next.clone(), state);
+        Adopted::unchanged()
+    }
+
+    /// Appends acknowledged records (key, data, where they landed) to `stream_name`'s logs,
+    /// all or none.
+    fn adopt_records(
+        &mut self,
+        op: &'static str,
+        stream_name: &str,
+        acked: Vec<(&str, &Bytes, PutRecordResponse)>,
+        w: Window,
+    ) -> Result<Adopted, Unrepresentable> {
+        let fail = |reason: String| Unrepresentable {
+            operation: op,
+            reason,
+        };
+        let Some(stream) = self.streams.get(stream_name) else {
+            return Err(fail(format!(
+                "{op} to stream {stream_name} was accepted, but the model knows no such stream; it cannot follow the implementation's set of streams"
+            )));
+        };
+        let mut last: HashMap<usize, SequenceNumber> = HashMap::new();
+        let mut fresh: HashSet<SequenceNumber> = HashSet::new();
+        let mut planned = Vec::with_capacity(acked.len());
+        for (key, data, r) in acked {
+            let (id, seq) = (r.shard_id, r.sequence_number);
+            let idx = id.index() as usize;
+            let Some(shard) = stream.shard(id) else {
+                return Err(fail(format!(
+                    "{op} put record {seq} into {id}, a shard of {stream_name} the model does not know; it cannot follow the implementation's shard map"
+                )));
+            };
+            if !shard.is_open() {
+                return Err(fail(format!(
+                    "{op} put record {seq} into {id}, which is closed in the model; it cannot append to a closed shard"
+                )));
+            }
+            if let Some(prev) = last.get(&idx).copied().or_else(|| shard.last_seq()) {
+                if seq <= prev {
+                    return Err(fail(format!(
+                        "{op} put record {seq} into {id}, not above the shard's last number {prev}; the model keeps each shard's log in number order"
+                    )));
+                }
+            }
+            if stream.issued.contains(&seq) || !fresh.insert(seq) {
+                return Err(fail(format!(
+                    "{op} gave record {seq} a number already issued in {stream_name}; the model maps each number to one record"
+                )));
+            }
+            last.insert(idx, seq);
+            planned.push((
+                idx,
+                LoggedRecord {
+                    seq,
+                    partition_key: key.into(),
+                    data: data.clone(),
+                    arrival: w,
+                },
+            ));
+        }
+        let records_appended = planned.len();
+        let Some(stream) = self.streams.get_mut(stream_name) else {
+            return Err(fail(format!("{op}: stream {stream_name} vanished")));
+        };
+        if records_appended > 0 && stream.status == StreamStatus::CREATING {
+            // As an admitted put does: a stream that accepts writes is active.
+            stream.status = StreamStatus::ACTIVE;
+            stream.transition_pending = false;
+        }
+        for (idx, record) in planned {
+            let seq = record.seq;
+            let shard = &mut stream.shards[idx];
+            shard.log.push(record);
+            stream.issued.insert(seq);
+            self.origins.insert(
+                seq,
+                Origin {
+                    incarnation: stream.incarnation,
+                    shard: stream.shards[idx].id,
+                },
+            );
+        }
+        Ok(Adopted {
+            next_iterator_known: true,
+            records_appended,
+        })
+    }
+
+    /// Why an accepted lifecycle or resharding request cannot be followed.
+    fn cannot_follow(&self, request: &Request, w: Window) -> Unrepresentable {
+        let op = request.operation();
+        let what = match request {
+            Request::CreateStream(_) | Request::DeleteStream(_) => "set of streams",
+            Request::IncreaseStreamRetentionPeriod(_)
+            | Request::DecreaseStreamRetentionPeriod(_) => "retention and trimming",
+            _ => "shard map",
+        };
+        let kinesis = match self.clone().answer(request, w.lo) {
+            Err(e) => format!("was accepted where Kinesis rejects it with {}", e.kind),
+            Ok(_) => "was answered differently from Kinesis".to_owned(),
+        };
+        Unrepresentable {
+            operation: op,
+            reason: format!("{op} {kinesis}; the model cannot follow the implementation's {what}"),
+        }
+    }
+}
+
+/// The request may or may not have taken effect.
+fn outcome_unknown(kind: ErrorKind) -> bool {
+    kind.is_unknown_outcome() || kind == ErrorKind::MalformedResponse
+}
