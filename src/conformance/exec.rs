@@ -390,6 +390,11 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// True when the last response matched a recorded divergence.
+    fn last_response_diverged(&self) -> bool {
+        self.hits.last().is_some_and(|h| h.step == self.steps.len())
+    }
+
     /// True when `iterator` was handed out in a response the model admitted or followed.
     fn known_iterator(&self, iterator: &str) -> bool {
         self.iterators.iter().any(|i| i == iterator)
@@ -885,6 +890,9 @@ impl<'a> Executor<'a> {
                 Ok(Reply::Shards(page)) => {
                     listed.extend(page.shards);
                     match page.next_token {
+                        // A token from a divergent page is unknown to the model: following it
+                        // would only judge the model's ignorance.
+                        Some(_) if self.last_response_diverged() => return Ok(()),
                         Some(token) => {
                             request = ListShardsRequest {
                                 next_token: Some(token),

@@ -134,8 +134,18 @@ struct Tally {
     indeterminate: u64,
     first_indeterminate: Option<(String, Vec<String>)>,
     checks: CheckCounts,
-    /// Per recorded divergence: the first case showing it, cases, hits.
-    divergences: BTreeMap<String, (CaseSeed, u64, u64)>,
+    /// Per recorded divergence: where it was first seen, and how often.
+    divergences: BTreeMap<String, Seen>,
+}
+
+/// A recorded divergence seen in an area's cases.
+struct Seen {
+    /// The first case that showed it, and the step of its first divergent response there.
+    first: CaseRun,
+    step: usize,
+    /// Cases that showed it, and responses that matched it.
+    cases: u64,
+    hits: u64,
 }
 
 fn run_area_inner(
@@ -264,10 +274,15 @@ fn run_area_inner(
             let entry = tally
                 .divergences
                 .entry(hit.id.clone())
-                .or_insert((*seed, 0, 0));
-            entry.2 += 1;
+                .or_insert_with(|| Seen {
+                    first: run.clone(),
+                    step: hit.step,
+                    cases: 0,
+                    hits: 0,
+                });
+            entry.hits += 1;
             if !counted.contains(&hit.id) {
-                entry.1 += 1;
+                entry.cases += 1;
                 counted.push(hit.id.clone());
             }
         }
@@ -371,33 +386,36 @@ fn run_area_inner(
         }
     }
 
-    // One shrunk counterexample per recorded divergence seen, cut at the divergent response.
-    let mut divergences = Vec::new();
-    for (id, (seed, cases, hits)) in &tally.divergences {
-        let shows = |r: &CaseRun| r.divergences.iter().any(|h| &h.id == id);
-        let shrunk = if down.is_none() {
-            tree_of(seed).and_then(|mut tree| shrink(&mut tree, &execute, &shows, deadline()))
-        } else {
-            None
-        };
-        let counterexample = shrunk.and_then(|run| {
-            let hit = run.divergences.iter().find(|h| &h.id == id)?;
-            let mut cut = run.clone();
-            cut.steps.truncate(hit.step);
-            let known = cfg.expectations.divergences.iter().find(|d| &d.id == id)?;
-            let violation = Violation::new(
-                known.property,
-                format!("recorded divergence `{id}`: {}", known.what_differs),
-            );
-            Some(counterexample(FindingKind::Violation, violation, &cut))
-        });
-        divergences.push(Divergence {
-            id: id.clone(),
-            counterexample,
-            cases: *cases,
-            hits: *hits,
-        });
-    }
+    // Recorded divergences are not shrunk again (their files hold a shrunk counterexample):
+    // each is shown in the first case that showed it, cut at the divergent response.
+    let divergences = tally
+        .divergences
+        .into_iter()
+        .map(|(id, seen)| {
+            let violation = cfg
+                .expectations
+                .divergences
+                .iter()
+                .find(|d| d.id == id)
+                .map(|known| {
+                    Violation::new(
+                        known.property,
+                        format!("recorded divergence `{id}`: {}", known.what_differs),
+                    )
+                });
+            let counterexample = violation.map(|v| {
+                let mut cut = seen.first.clone();
+                cut.steps.truncate(seen.step);
+                counterexample(FindingKind::Violation, v, &cut)
+            });
+            Divergence {
+                id,
+                counterexample,
+                cases: seen.cases,
+                hits: seen.hits,
+            }
+        })
+        .collect();
 
     let judged = tally.cases - tally.indeterminate;
     let nothing_judged = tally.checks.total() == 0;

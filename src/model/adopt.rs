@@ -112,8 +112,22 @@ impl Model {
             Ok(reply) => reply,
         };
         match (request, reply) {
-            (Request::DescribeStreamSummary(_) | Request::ListShards(_), _) => {
-                Ok(Adopted::unchanged())
+            (Request::DescribeStreamSummary(_), _) => Ok(Adopted::unchanged()),
+            (Request::ListShards(req), _) => {
+                // The model learns the outcome of UpdateShardCount and the initial hash split
+                // from a complete listing; a divergent one teaches it nothing.
+                let stream = req.stream_name.as_deref().and_then(|n| self.streams.get(n));
+                match stream {
+                    Some(s) if s.reshape_target.is_some() || s.initial_ranges_unconfirmed => {
+                        Err(Unrepresentable {
+                            operation: op,
+                            reason: "the model learns the stream's shard map from this listing, \
+                                     which diverged"
+                                .into(),
+                        })
+                    }
+                    _ => Ok(Adopted::unchanged()),
+                }
             }
             (Request::GetShardIterator(_), _) => Ok(Adopted::unknown_iterator()),
             (Request::GetRecords(req), Reply::Records(page)) => {
@@ -226,9 +240,9 @@ impl Model {
                     )));
                 }
             }
-            if stream.issued.contains(&seq) || !fresh.insert(seq) {
+            if !fresh.insert(seq) {
                 return Err(fail(format!(
-                    "{op} gave record {seq} a number already issued in {stream_name}; the model maps each number to one record"
+                    "{op} gave two records of one request the number {seq}"
                 )));
             }
             last.insert(idx, seq);
@@ -255,14 +269,20 @@ impl Model {
             let seq = record.seq;
             let shard = &mut stream.shards[idx];
             shard.log.push(record);
-            stream.issued.insert(seq);
-            self.origins.insert(
-                seq,
-                Origin {
-                    incarnation: stream.incarnation,
-                    shard: stream.shards[idx].id,
-                },
-            );
+            if stream.issued.insert(seq) {
+                self.origins.insert(
+                    seq,
+                    Origin {
+                        incarnation: stream.incarnation,
+                        shard: stream.shards[idx].id,
+                    },
+                );
+            } else {
+                // The implementation gave this number to records of two shards: it no longer
+                // names one shard, so the model stops holding AT/AFTER_SEQUENCE_NUMBER requests
+                // with it to a single origin.
+                self.origins.remove(&seq);
+            }
         }
         Ok(Adopted {
             next_iterator_known: true,

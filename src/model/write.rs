@@ -167,6 +167,7 @@ impl Model {
             // The 5 MiB request budget is not a shape constraint; which exception AWS answers
             // with is not recorded (kinesis-semantics §11.22).
             return Err(ExpectedError::any_of(
+                // The model's own wording: AWS's message for this is not recorded.
                 KinesisError::invalid_argument(format!(
                     "Records size exceeds 5 MB limit: {total} bytes in one PutRecords request."
                 )),
@@ -192,16 +193,22 @@ impl Model {
             let partition_key =
                 PartitionKey::parse(raw.partition_key, &format!("{}partitionKey", raw.path))?;
             if raw.data.len() > MAX_DATA_BYTES {
-                return Err(KinesisError::validation(
-                    format!(
-                        "java.nio.HeapByteBuffer[pos=0 lim={} cap={}]",
-                        raw.data.len(),
-                        raw.data.len()
+                // Refused on a stream at the default MaxRecordSizeInKiB. The ValidationException
+                // was recorded before the 2025 record-size change; since then the limit is the
+                // stream's MaxRecordSizeInKiB, and which exception a default stream answers with
+                // is not recorded (kinesis-semantics §5.2, §5.3, §11.17).
+                return Err(ExpectedError::any_of(
+                    KinesisError::validation(
+                        format!(
+                            "java.nio.HeapByteBuffer[pos=0 lim={} cap={}]",
+                            raw.data.len(),
+                            raw.data.len()
+                        ),
+                        &format!("{}data", raw.path),
+                        "Member must have length less than or equal to 1048576",
                     ),
-                    &format!("{}data", raw.path),
-                    "Member must have length less than or equal to 1048576",
-                )
-                .into());
+                    &[ErrorKind::InvalidArgumentException],
+                ));
             }
             if raw.data.len() + raw.partition_key.len() > MAX_DATA_BYTES {
                 // 1 MiB counts the key too in the docs but not in the shape (§11.22).
