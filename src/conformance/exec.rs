@@ -126,9 +126,25 @@ pub struct CaseRun {
     pub divergences: Vec<DivergenceHit>,
     /// How many times each property was judged in this case.
     pub checks: CheckCounts,
+    /// True when the service stopped answering at the request with an unknown outcome (set
+    /// by the runner, which asks the service after every unanswered request).
+    pub crashed: bool,
 }
 
 impl CaseRun {
+    /// A case that was not run at all, for `why` (e.g. the service is down).
+    pub fn not_run(why: String) -> Self {
+        CaseRun {
+            steps: Vec::new(),
+            stop: Some(Stop::Indeterminate(why)),
+            skipped: 0,
+            unknown_outcome: None,
+            divergences: Vec::new(),
+            checks: CheckCounts::default(),
+            crashed: false,
+        }
+    }
+
     /// True when the case ran to its last step, final read-back included.
     pub fn completed(&self) -> bool {
         self.stop.is_none()
@@ -241,6 +257,7 @@ impl<'a> Executor<'a> {
             unknown_outcome: self.unknown_outcome,
             divergences: self.hits,
             checks,
+            crashed: false,
         }
     }
 

@@ -2,7 +2,6 @@
 //! answer at all, and does the same request go unanswered every time?
 
 use super::exec::{CaseRun, UnknownOutcome};
-use crate::service::StreamService;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -96,25 +95,24 @@ pub fn unanswered(run: &CaseRun) -> Option<&UnknownOutcome> {
     run.unknown_outcome.as_ref().filter(|u| !u.answered)
 }
 
-/// Classifies the unanswered request that ended `run`: first asks `service` whether it still
-/// answers; if it does, replays the case `replays` times (`replay`) and calls it a hang when
-/// the same request, at the same step, goes unanswered every time.
-pub fn classify(
+/// Classifies the unanswered request that ended `run`, for a service that still answers
+/// (crashes are told apart by asking the service right after each run): replays the case
+/// `replays` times (`replay`) and calls it a hang when the same request, at the same step,
+/// goes unanswered every time without taking the service down.
+pub fn classify_unanswered(
     run: &CaseRun,
-    service: &dyn StreamService,
     replays: usize,
     replay: &dyn Fn() -> CaseRun,
 ) -> Unanswered {
     let Some(first) = unanswered(run) else {
         return Unanswered::Transient;
     };
-    if !service.answers() {
-        return Unanswered::Crash;
-    }
     let recurs = replays > 0
         && (0..replays).all(|_| {
-            unanswered(&replay())
-                .is_some_and(|again| again.step == first.step && again.operation == first.operation)
+            let again = replay();
+            !again.crashed
+                && unanswered(&again)
+                    .is_some_and(|u| u.step == first.step && u.operation == first.operation)
         });
     if recurs {
         Unanswered::Hang

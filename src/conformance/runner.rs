@@ -17,8 +17,8 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Makes the implementation a case runs against: a fresh one per case for in-process
@@ -168,16 +168,48 @@ fn run_area_inner(
     let runs = AtomicU64::new(0);
     let ops = AtomicU64::new(0);
     let skipped = AtomicU64::new(0);
+    // Why the service is down for good (it crashed and could not be restarted), and the
+    // crashing runs seen while shrinking other findings.
+    let down: Mutex<Option<String>> = Mutex::new(None);
+    let crashes: Mutex<Vec<CaseRun>> = Mutex::new(Vec::new());
     let execute_once = |shards: i64, list: &[Op]| -> CaseRun {
+        if let Some(why) = lock(&down).clone() {
+            return CaseRun::not_run(format!("service down: {why}"));
+        }
         let n = runs.fetch_add(1, Ordering::Relaxed);
         let service = factory();
         let prefix = format!("{}-{}-{n}", cfg.name_prefix, area.name());
-        let run = Executor::new(service.as_ref(), cfg.model.clone(), &prefix)
+        let mut run = Executor::new(service.as_ref(), cfg.model.clone(), &prefix)
             .recognising(&cfg.expectations, area)
             .replaying_server_errors(cfg.fault_replays + 1)
             .run(shards, list);
         ops.fetch_add(run.steps.len() as u64, Ordering::Relaxed);
         skipped.fetch_add(run.skipped as u64, Ordering::Relaxed);
+        // After an unanswered request: does the service still answer at all? If not, this
+        // run is a crash; the service is restarted (or declared down) before anything else.
+        if let Some(last) = liveness::unanswered(&run).cloned() {
+            if !service.answers() {
+                run.crashed = true;
+                let why = match &cfg.restart {
+                    Some(r) => r.restart().err().map(|e| {
+                        format!(
+                            "it stopped answering after `{}` in area {area} and could not be \
+                             restarted: {e}",
+                            last.request
+                        )
+                    }),
+                    None => Some(format!(
+                        "it stopped answering after `{}` in area {area} (no restart command \
+                         was given)",
+                        last.request
+                    )),
+                };
+                if why.is_some() {
+                    *lock(&down) = why;
+                }
+                lock(&crashes).push(run.clone());
+            }
+        }
         run
     };
     // A case that ends in an untyped server error is replayed; an error that recurs at the
@@ -259,7 +291,6 @@ fn run_area_inner(
         divergences: BTreeMap::new(),
     };
     let mut findings = Findings::new(cfg.max_findings);
-    let mut down: Option<String> = None;
     for seed in &seeds {
         let Some(mut tree) = tree_of(seed) else {
             continue;
@@ -313,75 +344,68 @@ fn run_area_inner(
                 }
             }
             Stop::Indeterminate(why) => {
-                match unanswered_verdict(&run, factory, cfg, &|| execute(shards, &list)) {
-                    Unanswered::Transient => {
-                        tally.indeterminate += 1;
-                        if tally.first_indeterminate.is_none() {
-                            tally.first_indeterminate =
-                                Some((why.clone(), super::report::render_steps(&run.steps)));
-                        }
+                let verdict = if run.crashed {
+                    Unanswered::Crash
+                } else {
+                    liveness::classify_unanswered(&run, cfg.fault_replays, &|| {
+                        execute(shards, &list)
+                    })
+                };
+                if verdict == Unanswered::Transient {
+                    tally.indeterminate += 1;
+                    if tally.first_indeterminate.is_none() {
+                        tally.first_indeterminate =
+                            Some((why.clone(), super::report::render_steps(&run.steps)));
                     }
-                    verdict => {
-                        let (kind, detail) = liveness_finding(verdict, &run);
-                        reason = format!(
-                            "{} (the service {})",
-                            kind.word(),
-                            match kind {
-                                FindingKind::Crash => "stopped answering",
-                                _ => "left a request unanswered on every replay",
-                            }
-                        );
-                        let key = format!("{}:{}", kind.word(), detail.operation);
-                        let recover = || {
-                            cfg.restart.as_ref().map_or(
-                                Err("no restart command was given (--restart-cmd)".to_owned()),
-                                |r| r.restart(),
-                            )
+                } else {
+                    let kind = if verdict == Unanswered::Crash {
+                        FindingKind::Crash
+                    } else {
+                        FindingKind::Hang
+                    };
+                    reason = match kind {
+                        FindingKind::Crash => "CRASH (the service stopped answering)".into(),
+                        _ => "HANG (a request went unanswered on every replay)".into(),
+                    };
+                    let operation = liveness::unanswered(&run).map_or("?", |u| u.operation);
+                    let key = liveness_key(kind, operation);
+                    if findings.is_new(&key) && findings.has_room() {
+                        let same = |r: &CaseRun| {
+                            r.crashed == (kind == FindingKind::Crash)
+                                && liveness::unanswered(r).is_some_and(|u| u.operation == operation)
                         };
-                        let mut restarted = kind != FindingKind::Crash || recover().is_ok();
-                        if findings.is_new(&key) && findings.has_room() {
-                            let shrunk = if restarted {
-                                let same = |r: &CaseRun| {
-                                    let hit = liveness::unanswered(r)
-                                        .is_some_and(|u| u.operation == detail.operation);
-                                    if hit && kind == FindingKind::Crash {
-                                        let alive = factory().answers();
-                                        if !alive && recover().is_err() {
-                                            return false;
-                                        }
-                                        !alive
-                                    } else {
-                                        hit && factory().answers()
-                                    }
-                                };
-                                shrink(&mut tree, &execute, &same, deadline())
-                                    .unwrap_or(run.clone())
-                            } else {
-                                run.clone()
-                            };
-                            let violation = liveness_violation(
-                                kind,
-                                liveness::unanswered(&shrunk).unwrap_or(&detail),
-                            );
-                            save(seed, &violation.detail);
-                            findings.push(key, counterexample(kind, violation, &shrunk));
-                            if kind == FindingKind::Crash && !factory().answers() {
-                                restarted = recover().is_ok();
-                            }
-                        }
-                        if !restarted {
-                            down = Some(format!(
-                                "it stopped answering after `{}` in area {area} and was not restarted",
-                                detail.request
-                            ));
-                        }
+                        let shrunk = if lock(&down).is_none() {
+                            shrink(&mut tree, &execute, &same, deadline())
+                        } else {
+                            None
+                        };
+                        let shrunk = shrunk.unwrap_or_else(|| run.clone());
+                        let violation = liveness_violation(kind, &shrunk);
+                        save(seed, &violation.detail);
+                        findings.push(key.clone(), counterexample(kind, violation, &shrunk));
                     }
+                    lock(&crashes).retain(|r| {
+                        !r.crashed
+                            || liveness_key(
+                                FindingKind::Crash,
+                                liveness::unanswered(r).map_or("?", |u| u.operation),
+                            ) != key
+                    });
                 }
             }
             Stop::Departed { .. } => {}
         }
         *tally.ended_early.entry(reason).or_insert(0) += 1;
-        if down.is_some() {
+        // Crashes caused by replays while shrinking another finding are findings too.
+        for crashed in std::mem::take(&mut *lock(&crashes)) {
+            let operation = liveness::unanswered(&crashed).map_or("?", |u| u.operation);
+            let key = liveness_key(FindingKind::Crash, operation);
+            if findings.is_new(&key) && findings.has_room() {
+                let violation = liveness_violation(FindingKind::Crash, &crashed);
+                findings.push(key, counterexample(FindingKind::Crash, violation, &crashed));
+            }
+        }
+        if lock(&down).is_some() {
             break;
         }
     }
@@ -479,43 +503,30 @@ fn run_area_inner(
         checks: tally.checks,
         seconds: start.elapsed().as_secs_f64(),
     };
-    (report, down)
+    (report, down.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
-/// Whether the unanswered request that ended `run` was a crash, a hang or a transient fault.
-fn unanswered_verdict(
-    run: &CaseRun,
-    factory: &Factory<'_>,
-    cfg: &RunConfig,
-    replay: &dyn Fn() -> CaseRun,
-) -> Unanswered {
-    if liveness::unanswered(run).is_none() {
-        return Unanswered::Transient;
-    }
-    let service = factory();
-    liveness::classify(run, service.as_ref(), cfg.fault_replays, replay)
+/// What makes two crashes or hangs the same finding: the kind and the operation.
+fn liveness_key(kind: FindingKind, operation: &str) -> String {
+    format!("{}:{operation}", kind.word())
 }
 
-fn liveness_finding(verdict: Unanswered, run: &CaseRun) -> (FindingKind, UnknownOutcome) {
-    let kind = match verdict {
-        Unanswered::Crash => FindingKind::Crash,
-        _ => FindingKind::Hang,
-    };
-    let detail = liveness::unanswered(run)
-        .cloned()
-        .unwrap_or(UnknownOutcome {
-            step: run.steps.len(),
-            operation: "?",
-            request: String::new(),
-            answered: false,
-            answer: String::new(),
-            kinesis_answer: String::new(),
-        });
-    (kind, detail)
+/// Locks `m`, whatever a panicking holder left behind (the data stays usable).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A crash or hang stated as what Kinesis would have answered instead.
-fn liveness_violation(kind: FindingKind, outcome: &UnknownOutcome) -> Violation {
+fn liveness_violation(kind: FindingKind, run: &CaseRun) -> Violation {
+    let unknown = UnknownOutcome {
+        step: run.steps.len(),
+        operation: "?",
+        request: "?".into(),
+        answered: false,
+        answer: String::new(),
+        kinesis_answer: "?".into(),
+    };
+    let outcome = liveness::unanswered(run).unwrap_or(&unknown);
     let what = match kind {
         FindingKind::Crash => "the service stopped answering any request after",
         _ => "the service still answers other requests but never answered, on any replay,",
