@@ -282,6 +282,22 @@ fn print_area(r: &AreaReport) {
         AreaStatus::Indeterminate { reason } => println!("{}: indeterminate: {reason}", r.area),
         AreaStatus::Passed => {}
     }
+    if r.was_checked() {
+        let unreached: Vec<String> = r
+            .area
+            .targets()
+            .iter()
+            .filter(|p| r.checks.get(**p) == 0)
+            .map(|p| format!("{p:?}"))
+            .collect();
+        if !unreached.is_empty() {
+            println!(
+                "{}: not reached (0 checks), so not passed either: {}",
+                r.area,
+                unreached.join(", ")
+            );
+        }
+    }
     if !r.first_indeterminate.is_empty() {
         println!(
             "{}: first indeterminate case ({} of {} cases were):",
