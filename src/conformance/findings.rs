@@ -7,7 +7,13 @@ use crate::model::Violation;
 /// run-specific value (numbers, quoted names, iterators) blanked out.
 pub fn fingerprint(violation: &Violation) -> String {
     let mut out = format!("{}:", violation.property);
-    let mut chars = violation.detail.chars().peekable();
+    // The request that triggered a server error, crash or hang varies from case to case; the
+    // bug is the operation and the answer.
+    let detail = violation
+        .detail
+        .split_once("; request: ")
+        .map_or(violation.detail.as_str(), |(head, _)| head);
+    let mut chars = detail.chars().peekable();
     let mut previous = ' ';
     while let Some(c) = chars.next() {
         // A quote opens a value when it starts a word (`Value 'abc'`, `key="abc"`), not in

@@ -112,6 +112,22 @@ impl Model {
             Ok(reply) => reply,
         };
         match (request, reply) {
+            (Request::DescribeStreamSummary(req), Reply::Summary(summary)) => {
+                // A divergent count or retention does not hide that a pending transition
+                // completed: the model follows an admissible move to ACTIVE, as observe does.
+                if let Some(stream) = self.streams.get_mut(&req.stream_name) {
+                    let may_settle = stream.transition_pending
+                        && matches!(
+                            stream.status,
+                            StreamStatus::CREATING | StreamStatus::UPDATING
+                        );
+                    if summary.status == StreamStatus::ACTIVE && may_settle {
+                        stream.status = StreamStatus::ACTIVE;
+                        stream.transition_pending = false;
+                    }
+                }
+                Ok(Adopted::unchanged())
+            }
             (Request::DescribeStreamSummary(_), _) => Ok(Adopted::unchanged()),
             (Request::ListShards(req), _) => {
                 // The model learns the outcome of UpdateShardCount and the initial hash split
