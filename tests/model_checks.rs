@@ -44,6 +44,21 @@ fn iterator_req(shard: u32, kind: ShardIteratorType) -> Request {
     })
 }
 
+/// A PutRecords of one-byte entries with these partition keys.
+fn batch_req(keys: &[&str]) -> Request {
+    Request::PutRecords(PutRecordsRequest {
+        stream_name: S.into(),
+        records: keys
+            .iter()
+            .map(|k| PutRecordsEntry {
+                partition_key: (*k).into(),
+                data: Bytes::from_static(b"x"),
+                explicit_hash_key: None,
+            })
+            .collect(),
+    })
+}
+
 fn get_req(token: &str) -> Request {
     Request::GetRecords(GetRecordsRequest {
         shard_iterator: token.into(),
@@ -226,15 +241,7 @@ fn a_rejected_put_counts_the_failed_check_and_not_the_later_ones() {
 #[test]
 fn a_batch_counts_its_shape_and_batch_order() {
     let mut c = Crafted::new(ModelConfig::default());
-    let entry = |k: &str| PutRecordsEntry {
-        partition_key: k.into(),
-        data: Bytes::from_static(b"x"),
-        explicit_hash_key: None,
-    };
-    let req = Request::PutRecords(PutRecordsRequest {
-        stream_name: S.into(),
-        records: vec![entry("a"), entry("b"), entry("c")],
-    });
+    let req = batch_req(&["a", "b", "c"]);
     let ok = |n| {
         Ok(PutRecordResponse {
             shard_id: ShardId::new(0),
@@ -659,16 +666,8 @@ fn adopting_an_accepted_oversized_put_expects_the_record_back() {
 #[test]
 fn adopting_a_batch_appends_only_the_acknowledged_entries() {
     let mut c = Crafted::new(ModelConfig::default());
-    let entry = |k: &str| PutRecordsEntry {
-        partition_key: k.into(),
-        data: Bytes::from_static(b"x"),
-        explicit_hash_key: None,
-    };
     // An empty key, which Kinesis refuses, accepted together with a throttled entry.
-    let req = Request::PutRecords(PutRecordsRequest {
-        stream_name: S.into(),
-        records: vec![entry(""), entry("b"), entry("c")],
-    });
+    let req = batch_req(&["", "b", "c"]);
     let out = Ok(Reply::PutBatch(PutRecordsResponse {
         failed_record_count: 1,
         records: vec![
