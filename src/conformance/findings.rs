@@ -84,6 +84,11 @@ impl Findings {
         self.kept.push((key, counterexample));
     }
 
+    /// How many findings have a counterexample.
+    pub fn kept(&self) -> usize {
+        self.kept.len()
+    }
+
     /// Distinct findings seen, including those past the cap.
     pub fn distinct(&self) -> u64 {
         self.seen.len() as u64

@@ -17,6 +17,7 @@ mod regressions;
 mod report;
 mod runner;
 mod shrink;
+mod tally;
 pub mod workload;
 
 pub use exec::{

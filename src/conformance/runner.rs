@@ -9,13 +9,13 @@ use super::findings::{Findings, fingerprint};
 use super::liveness::{self, Restart, Unanswered};
 use super::ops::{Op, case_strategy};
 use super::regressions::{self, CaseSeed};
-use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, EarlyEnd, FindingKind};
+use super::report::{AreaReport, AreaStatus, Counterexample, FindingKind};
 use super::shrink::shrink;
-use crate::model::{CheckCounts, ModelConfig, Property, Violation};
+use super::tally::Tally;
+use crate::model::{ModelConfig, Property, Violation};
 use crate::service::StreamService;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -126,28 +126,6 @@ pub fn run_area(
     run_area_inner(factory, area, cfg, on_case).0
 }
 
-/// What one area's run has seen so far.
-struct Tally {
-    cases: u64,
-    completed: u64,
-    ended_early: BTreeMap<String, u64>,
-    indeterminate: u64,
-    first_indeterminate: Option<(String, Vec<String>)>,
-    checks: CheckCounts,
-    /// Per recorded divergence: where it was first seen, and how often.
-    divergences: BTreeMap<String, Seen>,
-}
-
-/// A recorded divergence seen in an area's cases.
-struct Seen {
-    /// The first case that showed it, and the step of its first divergent response there.
-    first: CaseRun,
-    step: usize,
-    /// Cases that showed it, and responses that matched it.
-    cases: u64,
-    hits: u64,
-}
-
 fn run_area_inner(
     factory: &Factory<'_>,
     area: Area,
@@ -165,63 +143,147 @@ fn run_area_inner(
         };
         return (AreaReport::empty(area, status), None);
     }
-    let runs = AtomicU64::new(0);
-    let ops = AtomicU64::new(0);
-    let skipped = AtomicU64::new(0);
-    // Why the service is down for good (it crashed and could not be restarted), and the
-    // crashing runs seen while shrinking other findings.
-    let down: Mutex<Option<String>> = Mutex::new(None);
-    let crashes: Mutex<Vec<CaseRun>> = Mutex::new(Vec::new());
-    let execute_once = |shards: i64, list: &[Op]| -> CaseRun {
-        if let Some(why) = lock(&down).clone() {
+    let run = AreaRun {
+        factory,
+        area,
+        cfg,
+        implementation,
+        runs: AtomicU64::new(0),
+        ops: AtomicU64::new(0),
+        skipped: AtomicU64::new(0),
+        down: Mutex::new(None),
+        crashes: Mutex::new(Vec::new()),
+    };
+    let strategy = case_strategy(area, cfg.max_ops);
+    let mut tally = Tally::default();
+    let mut findings = Findings::new(cfg.max_findings);
+    for seed in run.seeds() {
+        let mut runner = TestRunner::new_with_rng(Config::default(), regressions::rng(&seed));
+        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+            continue;
+        };
+        let (shards, list) = tree.current();
+        let case = run.execute(shards, &list);
+        on_case();
+        tally.record(&case);
+        if let Some(stop) = &case.stop {
+            let reason = match stop {
+                Stop::Violation(v) => run.judge_violation(&mut tree, &seed, v, &mut findings),
+                Stop::Indeterminate(why) => {
+                    run.judge_unanswered(&mut tree, &seed, &case, why, &mut tally, &mut findings)
+                }
+                Stop::Departed { .. } => None,
+            };
+            tally.ended_early(reason.unwrap_or_else(|| stop.reason()));
+        }
+        run.collect_crashes(&mut findings);
+        if lock(&run.down).is_some() {
+            break;
+        }
+    }
+    let report = AreaReport {
+        runs: run.runs.load(Ordering::Relaxed),
+        ops: run.ops.load(Ordering::Relaxed),
+        skipped_ops: run.skipped.load(Ordering::Relaxed),
+        ..tally.into_report(area, findings, &|id, first, step| {
+            run.divergence_shown(id, first, step)
+        })
+    };
+    let report = AreaReport {
+        seconds: start.elapsed().as_secs_f64(),
+        ..report
+    };
+    let down = run.down.into_inner().unwrap_or_else(|p| p.into_inner());
+    (report, down)
+}
+
+/// One area's run against one implementation: how cases are executed, replayed and shrunk,
+/// and the state of the service across them.
+struct AreaRun<'a> {
+    factory: &'a Factory<'a>,
+    area: Area,
+    cfg: &'a RunConfig,
+    implementation: String,
+    runs: AtomicU64,
+    ops: AtomicU64,
+    skipped: AtomicU64,
+    /// Why the service is down for good (it crashed and could not be restarted).
+    down: Mutex<Option<String>>,
+    /// Crashing runs not yet turned into findings (e.g. seen while shrinking another one).
+    crashes: Mutex<Vec<CaseRun>>,
+}
+
+impl AreaRun<'_> {
+    /// The seeds of the cases to run: saved failures first, then `cases` fresh ones.
+    fn seeds(&self) -> Vec<CaseSeed> {
+        let mut seeds: Vec<CaseSeed> = self
+            .cfg
+            .regressions
+            .as_deref()
+            .map(regressions::load)
+            .unwrap_or_default();
+        let mut master = rng_for(self.cfg.seed, self.area);
+        for _ in 0..self.cfg.cases {
+            let mut seed = [0u8; 32];
+            proptest::prelude::Rng::fill_bytes(&mut master, &mut seed);
+            seeds.push(seed);
+        }
+        seeds
+    }
+
+    /// Runs one case once. After an unanswered request it asks the service whether it still
+    /// answers; if not, the run is a crash and the service is restarted (or declared down)
+    /// before anything else is sent.
+    fn execute_once(&self, shards: i64, list: &[Op]) -> CaseRun {
+        if let Some(why) = lock(&self.down).clone() {
             return CaseRun::not_run(format!("service down: {why}"));
         }
-        let n = runs.fetch_add(1, Ordering::Relaxed);
-        let service = factory();
-        let prefix = format!("{}-{}-{n}", cfg.name_prefix, area.name());
-        let mut run = Executor::new(service.as_ref(), cfg.model.clone(), &prefix)
-            .recognising(&cfg.expectations, area)
-            .replaying_server_errors(cfg.fault_replays + 1)
+        let n = self.runs.fetch_add(1, Ordering::Relaxed);
+        let service = (self.factory)();
+        let prefix = format!("{}-{}-{n}", self.cfg.name_prefix, self.area.name());
+        let mut run = Executor::new(service.as_ref(), self.cfg.model.clone(), &prefix)
+            .recognising(&self.cfg.expectations, self.area)
+            .replaying_server_errors(self.cfg.fault_replays + 1)
             .run(shards, list);
-        ops.fetch_add(run.steps.len() as u64, Ordering::Relaxed);
-        skipped.fetch_add(run.skipped as u64, Ordering::Relaxed);
-        // After an unanswered request: does the service still answer at all? If not, this
-        // run is a crash; the service is restarted (or declared down) before anything else.
+        self.ops
+            .fetch_add(run.steps.len() as u64, Ordering::Relaxed);
+        self.skipped
+            .fetch_add(run.skipped as u64, Ordering::Relaxed);
         if let Some(last) = liveness::unanswered(&run).cloned() {
             if !service.answers() {
                 run.crashed = true;
-                let why = match &cfg.restart {
-                    Some(r) => r.restart().err().map(|e| {
-                        format!(
-                            "it stopped answering after `{}` in area {area} and could not be \
-                             restarted: {e}",
-                            last.request
-                        )
-                    }),
-                    None => Some(format!(
-                        "it stopped answering after `{}` in area {area} (no restart command \
-                         was given)",
-                        last.request
-                    )),
+                let after = format!(
+                    "it stopped answering after `{}` in area {}",
+                    last.request, self.area
+                );
+                let why = match &self.cfg.restart {
+                    Some(r) => r
+                        .restart()
+                        .err()
+                        .map(|e| format!("{after} and could not be restarted: {e}")),
+                    None => Some(format!("{after} (no restart command was given)")),
                 };
                 if why.is_some() {
-                    *lock(&down) = why;
+                    *lock(&self.down) = why;
                 }
-                lock(&crashes).push(run.clone());
+                lock(&self.crashes).push(run.clone());
             }
         }
         run
-    };
-    // A case that ends in an untyped server error is replayed; an error that recurs at the
-    // same step every time is the implementation's answer and is judged like any other.
-    let execute = |shards: i64, list: &[Op]| -> CaseRun {
-        let mut run = execute_once(shards, list);
+    }
+
+    /// Runs one case; a case that ends in an untyped server error is replayed, and an error
+    /// that recurs at the same step every time is the implementation's answer, judged like
+    /// any other.
+    fn execute(&self, shards: i64, list: &[Op]) -> CaseRun {
+        let mut run = self.execute_once(shards, list);
         let Some(first) = run.unknown_outcome.clone().filter(|u| u.answered) else {
             return run;
         };
-        let recurs = cfg.fault_replays > 0
-            && (0..cfg.fault_replays).all(|_| {
-                execute_once(shards, list)
+        let replays = self.cfg.fault_replays;
+        let recurs = replays > 0
+            && (0..replays).all(|_| {
+                self.execute_once(shards, list)
                     .unknown_outcome
                     .is_some_and(|again| {
                         again.answered
@@ -230,36 +292,126 @@ fn run_area_inner(
                     })
             });
         if recurs {
-            run.stop = Some(Stop::Violation(recurring_server_error(
-                &first,
-                cfg.fault_replays + 1,
-            )));
+            run.stop = Some(Stop::Violation(recurring_server_error(&first, replays + 1)));
         }
         run
-    };
-    let strategy = case_strategy(area, cfg.max_ops);
-    let tree_of = |seed: &CaseSeed| {
-        let mut runner = TestRunner::new_with_rng(Config::default(), regressions::rng(seed));
-        strategy.new_tree(&mut runner).ok()
-    };
-    let deadline = || Instant::now() + Duration::from_millis(u64::from(cfg.max_shrink_ms));
-    let counterexample = |kind, violation, run: &CaseRun| Counterexample {
-        area,
-        implementation: implementation.clone(),
-        seed: cfg.seed,
-        kind,
-        violation,
-        steps: super::report::render_steps(&run.steps),
-        replay: format!(
-            "{} --areas {} --seed {} --cases {}",
-            cfg.replay_command,
-            area.name(),
-            cfg.seed,
-            cfg.cases
-        ),
-    };
-    let save = |seed: &CaseSeed, note: &str| {
-        if let Some(path) = &cfg.regressions {
+    }
+
+    /// Shrinks `tree`'s case while `still_fails`, within the shrink time budget.
+    fn shrink<T>(&self, tree: &mut T, still_fails: &dyn Fn(&CaseRun) -> bool) -> Option<CaseRun>
+    where
+        T: ValueTree<Value = (i64, Vec<Op>)>,
+    {
+        let deadline = Instant::now() + Duration::from_millis(u64::from(self.cfg.max_shrink_ms));
+        shrink(tree, &|s, l| self.execute(s, l), still_fails, deadline)
+    }
+
+    /// An unrecorded violation: shrunk and kept when it is a new distinct finding. Returns the
+    /// reason the case ended, when it differs from the stop's own.
+    fn judge_violation<T>(
+        &self,
+        tree: &mut T,
+        seed: &CaseSeed,
+        violation: &Violation,
+        findings: &mut Findings,
+    ) -> Option<String>
+    where
+        T: ValueTree<Value = (i64, Vec<Op>)>,
+    {
+        let key = fingerprint(violation);
+        if !(findings.is_new(&key) && findings.has_room()) {
+            return None;
+        }
+        let same = |r: &CaseRun| {
+            r.unrecorded_violation()
+                .is_some_and(|w| fingerprint(w) == key)
+        };
+        let Some(shrunk) = self.shrink(tree, &same) else {
+            findings.forget(&key);
+            return Some(
+                "a violation that did not happen again when replayed (nondeterministic)".into(),
+            );
+        };
+        if let Some(v) = shrunk.unrecorded_violation().cloned() {
+            self.save(seed, &v.to_string());
+            findings.push(key, self.counterexample(FindingKind::Violation, v, &shrunk));
+        }
+        None
+    }
+
+    /// A case stopped by an unknown outcome: a CRASH, a HANG, or a transient fault that leaves
+    /// the case indeterminate. Returns the reason the case ended, when it differs from the
+    /// stop's own.
+    fn judge_unanswered<T>(
+        &self,
+        tree: &mut T,
+        seed: &CaseSeed,
+        case: &CaseRun,
+        why: &str,
+        tally: &mut Tally,
+        findings: &mut Findings,
+    ) -> Option<String>
+    where
+        T: ValueTree<Value = (i64, Vec<Op>)>,
+    {
+        let (shards, list) = tree.current();
+        let verdict = if case.crashed {
+            Unanswered::Crash
+        } else {
+            liveness::classify_unanswered(case, self.cfg.fault_replays, &|| {
+                self.execute(shards, &list)
+            })
+        };
+        let kind = match verdict {
+            Unanswered::Transient => {
+                tally.indeterminate(why, case);
+                return None;
+            }
+            Unanswered::Crash => FindingKind::Crash,
+            Unanswered::Hang => FindingKind::Hang,
+        };
+        let operation = liveness::unanswered(case).map_or("?", |u| u.operation);
+        let key = liveness_key(kind, operation);
+        if findings.is_new(&key) && findings.has_room() {
+            let same = |r: &CaseRun| {
+                r.crashed == (kind == FindingKind::Crash)
+                    && liveness::unanswered(r).is_some_and(|u| u.operation == operation)
+            };
+            let shrunk = if lock(&self.down).is_none() {
+                self.shrink(tree, &same)
+            } else {
+                None
+            };
+            let shrunk = shrunk.unwrap_or_else(|| case.clone());
+            let violation = liveness_violation(kind, &shrunk);
+            self.save(seed, &violation.detail);
+            findings.push(key.clone(), self.counterexample(kind, violation, &shrunk));
+        }
+        // The crashing runs of this shrink are this finding.
+        lock(&self.crashes).retain(|r| crash_key(r) != key);
+        Some(match kind {
+            FindingKind::Crash => "CRASH (the service stopped answering)".into(),
+            _ => "HANG (a request went unanswered on every replay)".into(),
+        })
+    }
+
+    /// Crashes caused by replays while shrinking another finding are findings too.
+    fn collect_crashes(&self, findings: &mut Findings) {
+        for crashed in std::mem::take(&mut *lock(&self.crashes)) {
+            let key = crash_key(&crashed);
+            if findings.is_new(&key) && findings.has_room() {
+                let violation = liveness_violation(FindingKind::Crash, &crashed);
+                findings.push(
+                    key,
+                    self.counterexample(FindingKind::Crash, violation, &crashed),
+                );
+            }
+        }
+    }
+
+    /// Saves a failing case's seed (a failure to write is a warning, never fatal).
+    fn save(&self, seed: &CaseSeed, note: &str) {
+        if let Some(path) = &self.cfg.regressions {
             if let Err(e) = regressions::save(path, seed, note) {
                 eprintln!(
                     "warning: cannot save a failing seed to {}: {e}",
@@ -267,248 +419,63 @@ fn run_area_inner(
                 );
             }
         }
-    };
-
-    let mut seeds: Vec<CaseSeed> = cfg
-        .regressions
-        .as_deref()
-        .map(regressions::load)
-        .unwrap_or_default();
-    let mut master = rng_for(cfg.seed, area);
-    for _ in 0..cfg.cases {
-        let mut seed = [0u8; 32];
-        proptest::prelude::Rng::fill_bytes(&mut master, &mut seed);
-        seeds.push(seed);
     }
 
-    let mut tally = Tally {
-        cases: 0,
-        completed: 0,
-        ended_early: BTreeMap::new(),
-        indeterminate: 0,
-        first_indeterminate: None,
-        checks: CheckCounts::default(),
-        divergences: BTreeMap::new(),
-    };
-    let mut findings = Findings::new(cfg.max_findings);
-    for seed in &seeds {
-        let Some(mut tree) = tree_of(seed) else {
-            continue;
-        };
-        let (shards, list) = tree.current();
-        let run = execute(shards, &list);
-        on_case();
-        tally.cases += 1;
-        tally.checks.add(&run.checks);
-        let mut counted = Vec::new();
-        for hit in &run.divergences {
-            let entry = tally
-                .divergences
-                .entry(hit.id.clone())
-                .or_insert_with(|| Seen {
-                    first: run.clone(),
-                    step: hit.step,
-                    cases: 0,
-                    hits: 0,
-                });
-            entry.hits += 1;
-            if !counted.contains(&hit.id) {
-                entry.cases += 1;
-                counted.push(hit.id.clone());
-            }
-        }
-        let Some(stop) = &run.stop else {
-            tally.completed += 1;
-            continue;
-        };
-        let mut reason = stop.reason();
-        match stop {
-            Stop::Violation(v) => {
-                let key = fingerprint(v);
-                if findings.is_new(&key) && findings.has_room() {
-                    let same = |r: &CaseRun| {
-                        r.unrecorded_violation()
-                            .is_some_and(|w| fingerprint(w) == key)
-                    };
-                    if let Some(shrunk) = shrink(&mut tree, &execute, &same, deadline()) {
-                        if let Some(v) = shrunk.unrecorded_violation().cloned() {
-                            save(seed, &v.to_string());
-                            findings.push(key, counterexample(FindingKind::Violation, v, &shrunk));
-                        }
-                    } else {
-                        findings.forget(&key);
-                        reason = "a violation that did not happen again when replayed \
-                                  (nondeterministic)"
-                            .into();
-                    }
-                }
-            }
-            Stop::Indeterminate(why) => {
-                let verdict = if run.crashed {
-                    Unanswered::Crash
-                } else {
-                    liveness::classify_unanswered(&run, cfg.fault_replays, &|| {
-                        execute(shards, &list)
-                    })
-                };
-                if verdict == Unanswered::Transient {
-                    tally.indeterminate += 1;
-                    if tally.first_indeterminate.is_none() {
-                        tally.first_indeterminate =
-                            Some((why.clone(), super::report::render_steps(&run.steps)));
-                    }
-                } else {
-                    let kind = if verdict == Unanswered::Crash {
-                        FindingKind::Crash
-                    } else {
-                        FindingKind::Hang
-                    };
-                    reason = match kind {
-                        FindingKind::Crash => "CRASH (the service stopped answering)".into(),
-                        _ => "HANG (a request went unanswered on every replay)".into(),
-                    };
-                    let operation = liveness::unanswered(&run).map_or("?", |u| u.operation);
-                    let key = liveness_key(kind, operation);
-                    if findings.is_new(&key) && findings.has_room() {
-                        let same = |r: &CaseRun| {
-                            r.crashed == (kind == FindingKind::Crash)
-                                && liveness::unanswered(r).is_some_and(|u| u.operation == operation)
-                        };
-                        let shrunk = if lock(&down).is_none() {
-                            shrink(&mut tree, &execute, &same, deadline())
-                        } else {
-                            None
-                        };
-                        let shrunk = shrunk.unwrap_or_else(|| run.clone());
-                        let violation = liveness_violation(kind, &shrunk);
-                        save(seed, &violation.detail);
-                        findings.push(key.clone(), counterexample(kind, violation, &shrunk));
-                    }
-                    lock(&crashes).retain(|r| {
-                        !r.crashed
-                            || liveness_key(
-                                FindingKind::Crash,
-                                liveness::unanswered(r).map_or("?", |u| u.operation),
-                            ) != key
-                    });
-                }
-            }
-            Stop::Departed { .. } => {}
-        }
-        *tally.ended_early.entry(reason).or_insert(0) += 1;
-        // Crashes caused by replays while shrinking another finding are findings too.
-        for crashed in std::mem::take(&mut *lock(&crashes)) {
-            let operation = liveness::unanswered(&crashed).map_or("?", |u| u.operation);
-            let key = liveness_key(FindingKind::Crash, operation);
-            if findings.is_new(&key) && findings.has_room() {
-                let violation = liveness_violation(FindingKind::Crash, &crashed);
-                findings.push(key, counterexample(FindingKind::Crash, violation, &crashed));
-            }
-        }
-        if lock(&down).is_some() {
-            break;
+    /// `run`'s transcript as a counterexample of `kind`.
+    fn counterexample(
+        &self,
+        kind: FindingKind,
+        violation: Violation,
+        run: &CaseRun,
+    ) -> Counterexample {
+        Counterexample {
+            area: self.area,
+            implementation: self.implementation.clone(),
+            seed: self.cfg.seed,
+            kind,
+            violation,
+            steps: super::report::render_steps(&run.steps),
+            replay: format!(
+                "{} --areas {} --seed {} --cases {}",
+                self.cfg.replay_command,
+                self.area.name(),
+                self.cfg.seed,
+                self.cfg.cases
+            ),
         }
     }
 
-    // Recorded divergences are not shrunk again (their files hold a shrunk counterexample):
-    // each is shown in the first case that showed it, cut at the divergent response.
-    let divergences = tally
-        .divergences
-        .into_iter()
-        .map(|(id, seen)| {
-            let violation = cfg
-                .expectations
-                .divergences
-                .iter()
-                .find(|d| d.id == id)
-                .map(|known| {
-                    Violation::new(
-                        known.property,
-                        format!("recorded divergence `{id}`: {}", known.what_differs),
-                    )
-                });
-            let counterexample = violation.map(|v| {
-                let mut cut = seen.first.clone();
-                cut.steps.truncate(seen.step);
-                counterexample(FindingKind::Violation, v, &cut)
-            });
-            Divergence {
-                id,
-                counterexample,
-                cases: seen.cases,
-                hits: seen.hits,
-            }
-        })
-        .collect();
-
-    let judged = tally.cases - tally.indeterminate;
-    let nothing_judged = tally.checks.total() == 0;
-    let distinct = findings.distinct();
-    let found = findings.into_counterexamples();
-    let status = if !found.is_empty() {
-        AreaStatus::Failed { findings: found }
-    } else if tally.cases == 0 {
-        AreaStatus::Indeterminate {
-            reason: "no case could be generated".into(),
-        }
-    } else if nothing_judged {
-        AreaStatus::Indeterminate {
-            reason: format!(
-                "no property was judged on any response in {} cases (every case ended before a \
-                 check: {})",
-                tally.cases,
-                tally
-                    .ended_early
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-        }
-    } else if judged == 0 || tally.indeterminate * 2 >= tally.cases {
-        AreaStatus::Indeterminate {
-            reason: format!(
-                "{} of {} cases could not be judged; first: {}",
-                tally.indeterminate,
-                tally.cases,
-                tally
-                    .first_indeterminate
-                    .as_ref()
-                    .map_or("-", |(why, _)| why.as_str())
-            ),
-        }
-    } else {
-        AreaStatus::Passed
-    };
-    let report = AreaReport {
-        area,
-        status,
-        cases: tally.cases,
-        completed_cases: tally.completed,
-        ended_early: tally
-            .ended_early
-            .into_iter()
-            .map(|(reason, cases)| EarlyEnd { reason, cases })
-            .collect(),
-        runs: runs.load(Ordering::Relaxed),
-        ops: ops.load(Ordering::Relaxed),
-        skipped_ops: skipped.load(Ordering::Relaxed),
-        indeterminate_cases: tally.indeterminate,
-        first_indeterminate: tally
-            .first_indeterminate
-            .map(|(_, t)| t)
-            .unwrap_or_default(),
-        divergences,
-        distinct_findings: distinct,
-        checks: tally.checks,
-        seconds: start.elapsed().as_secs_f64(),
-    };
-    (report, down.into_inner().unwrap_or_else(|p| p.into_inner()))
+    /// How a recorded divergence is shown: the first case that showed it, cut at the
+    /// divergent response (recorded divergences are not shrunk again: their files hold a
+    /// shrunk counterexample).
+    fn divergence_shown(&self, id: &str, first: &CaseRun, step: usize) -> Option<Counterexample> {
+        let known = self
+            .cfg
+            .expectations
+            .divergences
+            .iter()
+            .find(|d| d.id == id)?;
+        let violation = Violation::new(
+            known.property,
+            format!("recorded divergence `{id}`: {}", known.what_differs),
+        );
+        let mut cut = first.clone();
+        cut.steps.truncate(step);
+        Some(self.counterexample(FindingKind::Violation, violation, &cut))
+    }
 }
 
 /// What makes two crashes or hangs the same finding: the kind and the operation.
 fn liveness_key(kind: FindingKind, operation: &str) -> String {
     format!("{}:{operation}", kind.word())
+}
+
+/// The finding key of a crashing run.
+fn crash_key(run: &CaseRun) -> String {
+    liveness_key(
+        FindingKind::Crash,
+        liveness::unanswered(run).map_or("?", |u| u.operation),
+    )
 }
 
 /// Locks `m`, whatever a panicking holder left behind (the data stays usable).
