@@ -878,3 +878,69 @@ fn observe_leaves_the_stream_unchanged_when_it_rejects_a_page() {
         .expect_err("it-2 is unknown");
     assert_eq!(v.property, Property::ErrorMapping);
 }
+
+/// With real clocks the model only bounds where an AT_TIMESTAMP iterator starts. A service
+/// whose iterator strings encode the position hands out the same string as for the exact
+/// position inside that bound; that is the same place, not a skip. The broken twin: the same
+/// string for a position outside the bound is still caught.
+#[test]
+fn an_at_timestamp_iterator_may_share_its_string_with_an_exact_position_inside_its_bound() {
+    let at_timestamp = |t: u64| {
+        Request::GetShardIterator(GetShardIteratorRequest {
+            timestamp_ms: Some(t),
+            ..match iterator_req(0, ShardIteratorType::AT_TIMESTAMP) {
+                Request::GetShardIterator(r) => r,
+                _ => unreachable!(),
+            }
+        })
+    };
+    let after = |n: u128| {
+        Request::GetShardIterator(GetShardIteratorRequest {
+            starting_sequence_number: Some(seq(n).to_string()),
+            ..match iterator_req(0, ShardIteratorType::AFTER_SEQUENCE_NUMBER) {
+                Request::GetShardIterator(r) => r,
+                _ => unreachable!(),
+            }
+        })
+    };
+    let setup = || {
+        let mut c = Crafted::new(ModelConfig::default());
+        // Two puts whose arrival the model only knows within their request windows.
+        for (key, n, lo) in [("a", 1100, T0 + 100), ("b", 1200, T0 + 200)] {
+            let w = Window { lo, hi: lo + 50 };
+            c.model
+                .observe(&put_req(key, Bytes::from_static(b"x")), &put_ok(0, n), w)
+                .expect("put admitted");
+        }
+        c
+    };
+    let w = Window::at(T0 + 1_000);
+    // After 1100 is the start of 1200: exactly the place an AT_TIMESTAMP inside 1200's window
+    // may start at (1100 may or may not have arrived by then).
+    let mut c = setup();
+    let token = Ok(Reply::Iterator("pos-1".into()));
+    c.model
+        .observe(&after(1100), &token, w)
+        .expect("after 1100");
+    c.model
+        .observe(&at_timestamp(T0 + 120), &token, w)
+        .expect("the same place: admitted");
+    // The other order: the bounded one first, then the exact one.
+    let mut c = setup();
+    c.model
+        .observe(&at_timestamp(T0 + 120), &token, w)
+        .expect("bounded");
+    c.model
+        .observe(&after(1100), &token, w)
+        .expect("the same place");
+    // The broken twin: AFTER 1200 (the tip) is outside the bound of a timestamp before 1100.
+    let mut c = setup();
+    c.model
+        .observe(&after(1200), &token, w)
+        .expect("after 1200");
+    let v = c
+        .model
+        .observe(&at_timestamp(T0), &token, w)
+        .expect_err("two places, one string");
+    assert_eq!(v.property, Property::Continuity, "{v}");
+}

@@ -120,3 +120,24 @@ pub fn classify_unanswered(
         Unanswered::Transient
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_restart_command_succeeds_only_when_it_exits_zero_in_time() {
+        let limit = Duration::from_secs(10);
+        assert_eq!(Restart::command("true", limit).restart(), Ok(()));
+        let failed = Restart::command("exit 3", limit).restart();
+        assert!(
+            failed.as_ref().is_err_and(|e| e.contains("failed")),
+            "{failed:?}"
+        );
+        let slow = Restart::command("sleep 5", Duration::from_millis(200)).restart();
+        assert!(
+            slow.as_ref().is_err_and(|e| e.contains("did not finish")),
+            "{slow:?}"
+        );
+    }
+}

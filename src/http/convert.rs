@@ -70,12 +70,17 @@ pub(crate) fn count(value: i32, field: &str) -> Result<u32, KinesisError> {
     u32::try_from(value).map_err(|_| malformed(field, format!("negative count {value}")))
 }
 
-/// Milliseconds since the epoch of a timestamp at or after the epoch.
+/// Milliseconds since the epoch of a timestamp at or after the epoch, rounded to the nearest
+/// millisecond. JSON carries fractional epoch seconds with millisecond precision, which the SDK
+/// parses through an `f64`: `1796174223.224` can arrive as `…223.2239999`, and truncating it
+/// would put the record 1 ms before the time the service stamped (rounding gives it back).
 fn epoch_ms(time: &DateTime, field: &str) -> Result<u64, KinesisError> {
-    time.to_millis()
-        .ok()
-        .and_then(|ms| u64::try_from(ms).ok())
-        .ok_or_else(|| malformed(field, format!("timestamp {time} is not a time after 1970")))
+    let bad = || malformed(field, format!("timestamp {time} is not a time after 1970"));
+    let secs = u64::try_from(time.secs()).map_err(|_| bad())?;
+    let ms = (u64::from(time.subsec_nanos()) + 500_000) / 1_000_000;
+    secs.checked_mul(1000)
+        .and_then(|s| s.checked_add(ms))
+        .ok_or_else(bad)
 }
 
 /// The stream status; unknown values are malformed.
@@ -201,6 +206,21 @@ pub(crate) fn put_records_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fractional_seconds_round_to_the_millisecond_the_service_stamped() {
+        // Every millisecond of one second, as the SDK parses JSON's fractional seconds.
+        for ms in 0..1000u64 {
+            let wire = 1_796_174_223.0 + ms as f64 / 1000.0;
+            let time = DateTime::from_secs_f64(wire);
+            assert_eq!(
+                epoch_ms(&time, "t").ok(),
+                Some(1_796_174_223_000 + ms),
+                "{wire}"
+            );
+        }
+        assert!(epoch_ms(&DateTime::from_secs(-1), "t").is_err());
+    }
 
     #[test]
     fn malformed_values_quote_the_offending_text() {

@@ -62,18 +62,33 @@ impl Model {
         if self.iterators.contains_key(token) {
             self.judged(Property::Continuity);
         }
+        let mut iterator = iterator;
         if let Some(known) = self.iterators.get(token) {
+            let shard = self
+                .streams
+                .get(&known.stream)
+                .and_then(|s| s.shard(known.shard));
+            let position = |n: &SequenceNumber| shard.map(|sh| sh.position_of(n));
             // Deterministic tokens may encode a different but equivalent bound.
             let same_place = |a: &IteratorState, b: &IteratorState| {
-                self.streams
-                    .get(&a.stream)
-                    .and_then(|s| s.shard(a.shard))
-                    .is_some_and(|sh| sh.position_of(&a.from) == sh.position_of(&b.from))
+                shard.is_some() && position(&a.from) == position(&b.from)
             };
-            if known.shard != iterator.shard
-                || known.incarnation != iterator.incarnation
-                || !same_place(known, &iterator)
-            {
+            // An AT_TIMESTAMP position the model could only bound (arrival times it cannot
+            // see exactly) may be the other iterator's exact position.
+            let may_be = |uncertain: &IteratorState, exact: &IteratorState| {
+                uncertain.start_by.is_some_and(|by| {
+                    let p = position(&exact.from);
+                    shard.is_some() && position(&uncertain.from) <= p && p <= position(&by)
+                })
+            };
+            let same_shard =
+                known.shard == iterator.shard && known.incarnation == iterator.incarnation;
+            if same_shard && !same_place(known, &iterator) && may_be(&iterator, known) {
+                // The same string names the same place: the new one is where the known one is.
+                iterator = known.clone();
+            } else if same_shard && !same_place(known, &iterator) && may_be(known, &iterator) {
+                // The known one is resolved to the new exact position below.
+            } else if !same_shard || !same_place(known, &iterator) {
                 return Err(Violation::new(
                     Property::Continuity,
                     format!(
