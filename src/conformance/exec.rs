@@ -284,7 +284,7 @@ impl<'a> Executor<'a> {
     /// Sends one request, records it and has the model judge the outcome.
     fn send(&mut self, request: Request) -> Result<Outcome, Stop> {
         if !self.hazards.is_empty() {
-            let line = one_line(&super::report::request(&request));
+            let line = one_line(&super::report::request_in_full(&request));
             if let Some((id, _)) = self.hazards.iter().find(|(_, re)| re.is_match(&line)) {
                 let id = id.clone();
                 self.skipped += 1;

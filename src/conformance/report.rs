@@ -92,8 +92,18 @@ fn opt(o: &Option<String>) -> String {
     o.as_deref().map_or_else(|| "-".into(), text)
 }
 
-/// One request, compactly.
+/// One request, compactly (at most the first 8 entries of a PutRecords).
 pub fn request(r: &Request) -> String {
+    render_request(r, 8)
+}
+
+/// One request with every PutRecords entry, as hazard patterns are matched against it (a
+/// hazardous entry past the 8th must not slip through).
+pub fn request_in_full(r: &Request) -> String {
+    render_request(r, usize::MAX)
+}
+
+fn render_request(r: &Request, max_entries: usize) -> String {
     match r {
         Request::CreateStream(c) => format!(
             "CreateStream {} shards={}",
@@ -125,7 +135,7 @@ pub fn request(r: &Request) -> String {
                 text(&p.stream_name),
                 p.records.len()
             );
-            for (i, e) in p.records.iter().enumerate().take(8) {
+            for (i, e) in p.records.iter().enumerate().take(max_entries) {
                 let _ = write!(
                     s,
                     "\n         [{i}] key={} data={} ehk={}",
