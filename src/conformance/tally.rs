@@ -53,7 +53,7 @@ impl Tally {
                 counted.push(&hit.id);
             }
         }
-        if run.stop.is_none() {
+        if run.completed() {
             self.completed += 1;
         }
     }
