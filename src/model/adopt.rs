@@ -98,6 +98,19 @@ impl Model {
                 | Request::GetShardIterator(_)
                 | Request::GetRecords(_)
         );
+        if let Request::ListShards(req) = request {
+            // The model learns the outcome of UpdateShardCount and the initial hash split from
+            // a complete listing; a divergent one (an error included) teaches it nothing.
+            let stream = req.stream_name.as_deref().and_then(|n| self.streams.get(n));
+            if stream.is_some_and(|s| s.reshape_target.is_some() || s.initial_ranges_unconfirmed) {
+                return Err(Unrepresentable {
+                    operation: op,
+                    reason: "the model learns the stream's shard map from this listing, which \
+                             diverged"
+                        .into(),
+                });
+            }
+        }
         let reply = match outcome {
             Err(e) if !read_only && outcome_unknown(e.kind) => {
                 return Err(Unrepresentable {
@@ -129,22 +142,7 @@ impl Model {
                 Ok(Adopted::unchanged())
             }
             (Request::DescribeStreamSummary(_), _) => Ok(Adopted::unchanged()),
-            (Request::ListShards(req), _) => {
-                // The model learns the outcome of UpdateShardCount and the initial hash split
-                // from a complete listing; a divergent one teaches it nothing.
-                let stream = req.stream_name.as_deref().and_then(|n| self.streams.get(n));
-                match stream {
-                    Some(s) if s.reshape_target.is_some() || s.initial_ranges_unconfirmed => {
-                        Err(Unrepresentable {
-                            operation: op,
-                            reason: "the model learns the stream's shard map from this listing, \
-                                     which diverged"
-                                .into(),
-                        })
-                    }
-                    _ => Ok(Adopted::unchanged()),
-                }
-            }
+            (Request::ListShards(_), _) => Ok(Adopted::unchanged()),
             (Request::GetShardIterator(_), _) => Ok(Adopted::unknown_iterator()),
             (Request::GetRecords(req), Reply::Records(page)) => {
                 Ok(self.adopt_page(req, page, window))

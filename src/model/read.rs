@@ -184,6 +184,13 @@ impl Model {
             (Ok(_), None) => {}
         }
         if let (Some(n), Some(s), Some(sh)) = (&starting, stream, shard) {
+            // A start or end number the model learned for another shard names that shard,
+            // just as a record's number does (§3.2).
+            let other_shard = s
+                .shards
+                .iter()
+                .find(|o| o.id != sh.id && (o.start == Some(*n) || o.end == Some(*n)))
+                .map(|o| o.id);
             match self.origins.get(n) {
                 Some(o) if o.incarnation == s.incarnation && o.shard == sh.id => {}
                 Some(o) => semantic.push(KinesisError::invalid_argument(format!(
@@ -191,6 +198,13 @@ impl Model {
                     o.shard, sh.id
                 ))),
                 None if sh.start == Some(*n) || sh.end == Some(*n) => {}
+                None if other_shard.is_some() => {
+                    semantic.push(KinesisError::invalid_argument(format!(
+                        "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {}",
+                        other_shard.map_or_else(String::new, |o| o.to_string()),
+                        sh.id
+                    )))
+                }
                 None => ambiguous.extend([ErrorKind::InvalidArgumentException, ErrorKind::InternalFailure]),
             }
         }
@@ -471,12 +485,20 @@ impl Model {
                         format!("null NextShardIterator on open shard {}", it.shard),
                     ));
                 }
-                if remaining > 0 {
+                // An empty last page of an AT_TIMESTAMP iterator may have skipped the records
+                // that may have arrived before its timestamp, as a non-empty page may.
+                let skippable = if resp.records.is_empty() {
+                    page.may_skip
+                } else {
+                    0
+                };
+                if remaining > skippable {
                     return Err(Violation::new(
                         Property::ShardEnd,
                         format!(
                             "null NextShardIterator on {} while record {} remains unread",
-                            it.shard, page.available[consumed].seq
+                            it.shard,
+                            page.available[consumed + skippable].seq
                         ),
                     ));
                 }
