@@ -944,3 +944,71 @@ fn an_at_timestamp_iterator_may_share_its_string_with_an_exact_position_inside_i
         .expect_err("two places, one string");
     assert_eq!(v.property, Property::Continuity, "{v}");
 }
+
+/// A shard's StartingSequenceNumber names that shard: used on another shard it is refused
+/// (kinesis-semantics §3.2), like a record's number would be; on its own shard it is fine.
+#[test]
+fn another_shards_starting_number_is_foreign_to_a_shard() {
+    let mut model = Model::new(ModelConfig::default());
+    let mut t = T0;
+    let mut observe = |m: &mut Model, r: Request, o: Outcome| {
+        t += 1;
+        m.observe(&r, &o, Window::at(t))
+    };
+    let half = u128::MAX / 2;
+    let shard = |i: u32, start: u128, end: u128, first: u128| ShardDescription {
+        shard_id: ShardId::new(i),
+        parent_shard_id: None,
+        adjacent_parent_shard_id: None,
+        hash_key_range: HashKeyRange { start, end },
+        starting_sequence_number: seq(first),
+        ending_sequence_number: None,
+    };
+    let setup = [
+        (
+            Request::CreateStream(CreateStreamRequest {
+                stream_name: S.into(),
+                shard_count: 2,
+            }),
+            Ok(Reply::Done),
+        ),
+        (
+            Request::DescribeStreamSummary(StreamRequest {
+                stream_name: S.into(),
+            }),
+            Ok(Reply::Summary(StreamSummary {
+                stream_name: S.into(),
+                status: StreamStatus::ACTIVE,
+                retention_period_hours: 24,
+                open_shard_count: 2,
+            })),
+        ),
+        (
+            Request::ListShards(ListShardsRequest {
+                stream_name: Some(S.into()),
+                ..ListShardsRequest::default()
+            }),
+            Ok(Reply::Shards(ListShardsResponse {
+                shards: vec![shard(0, 0, half, 1000), shard(1, half + 1, u128::MAX, 2000)],
+                next_token: None,
+            })),
+        ),
+    ];
+    for (r, o) in setup {
+        observe(&mut model, r, o).expect("set-up admitted");
+    }
+    let after = |on: u32, n: u128| {
+        Request::GetShardIterator(GetShardIteratorRequest {
+            stream_name: S.into(),
+            shard_id: ShardId::new(on).to_string(),
+            shard_iterator_type: ShardIteratorType::AFTER_SEQUENCE_NUMBER,
+            starting_sequence_number: Some(seq(n).to_string()),
+            timestamp_ms: None,
+        })
+    };
+    let token = |s: &str| Ok(Reply::Iterator(s.into()));
+    observe(&mut model, after(1, 2000), token("own")).expect("its own start is fine");
+    let v = observe(&mut model, after(0, 2000), token("foreign")).expect_err("foreign");
+    assert_eq!(v.property, Property::ErrorMapping);
+    assert!(v.detail.contains("It encodes shardId-000000000001"), "{v}");
+}
