@@ -833,18 +833,20 @@ fn adopting_an_error_changes_nothing() {
 }
 
 #[test]
-fn adopting_an_accepted_split_is_unrepresentable() {
+fn adopting_an_accepted_split_follows_it_only_when_it_is_a_split() {
+    let split_at = |k: &str| {
+        Request::SplitShard(SplitShardRequest {
+            stream_name: S.into(),
+            shard_to_split: ShardId::new(0).to_string(),
+            new_starting_hash_key: k.into(),
+        })
+    };
+    // At StartingHashKey: Kinesis refuses, and the effect would be no split at all.
     let mut c = Crafted::new(ModelConfig::default());
-    // A hash key at the bottom of the range: Kinesis refuses the split.
-    let split = Request::SplitShard(SplitShardRequest {
-        stream_name: S.into(),
-        shard_to_split: ShardId::new(0).to_string(),
-        new_starting_hash_key: "1".into(),
-    });
     let before = format!("{:?}", c.model.stream(S));
-    let (violation, adopted) = c.diverge(&split, &Ok(Reply::Done));
+    let (violation, adopted) = c.diverge(&split_at("0"), &Ok(Reply::Done));
     assert_eq!(violation.property, Property::ErrorMapping);
-    let e = adopted.expect_err("the model cannot follow a split it refuses");
+    let e = adopted.expect_err("the model cannot follow a split that splits nothing");
     assert_eq!(e.operation, "SplitShard");
     assert_eq!(
         e.to_string(),
@@ -852,6 +854,19 @@ fn adopting_an_accepted_split_is_unrepresentable() {
          the model cannot follow the implementation's shard map"
     );
     assert_eq!(format!("{:?}", c.model.stream(S)), before);
+    // At StartingHashKey + 1: Kinesis refuses (its bound is start + 1 < k), but the effect is a
+    // split of an open shard into [0..0] and [1..max], which the model follows.
+    let mut c = Crafted::new(ModelConfig::default());
+    let (violation, adopted) = c.diverge(&split_at("1"), &Ok(Reply::Done));
+    assert_eq!(violation.property, Property::ErrorMapping);
+    adopted.expect("a split the model can draw");
+    let stream = c.model.stream(S).expect("stream");
+    let open: Vec<_> = stream
+        .open_shards()
+        .iter()
+        .map(|s| (s.range.start, s.range.end))
+        .collect();
+    assert_eq!(open, [(0, 0), (1, u128::MAX)]);
 }
 
 #[test]

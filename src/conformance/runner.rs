@@ -328,9 +328,11 @@ impl AreaRun<'_> {
         };
         let Some(shrunk) = self.shrink(tree, &same) else {
             findings.forget(&key);
-            return Some(
-                "a violation that did not happen again when replayed (nondeterministic)".into(),
-            );
+            return Some(format!(
+                "an unrecorded {} violation that did not happen again when replayed \
+                 (nondeterministic: the implementation answers differently from run to run)",
+                violation.property
+            ));
         };
         if let Some(v) = shrunk.unrecorded_violation().cloned() {
             self.save(seed, &v.to_string());

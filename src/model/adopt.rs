@@ -4,8 +4,9 @@ use super::state::{LoggedRecord, Window};
 use super::{IteratorState, Model, Origin};
 use crate::api::{
     GetRecordsRequest, GetRecordsResponse, Outcome, PutRecordResponse, Reply, Request,
+    SplitShardRequest,
 };
-use crate::types::{ErrorKind, SequenceNumber, StreamStatus};
+use crate::types::{ErrorKind, SequenceNumber, ShardId, StreamStatus};
 use bytes::Bytes;
 use std::collections::HashMap;
 
@@ -182,6 +183,10 @@ impl Model {
                     "{op} answered with {other:?}; the model cannot tell which records the implementation stored"
                 ),
             }),
+            (Request::SplitShard(req), _) => match self.adopt_split(req, window) {
+                Some(()) => Ok(Adopted::unchanged()),
+                None => Err(self.cannot_follow(request, window)),
+            },
             _ => Err(self.cannot_follow(request, window)),
         }
     }
@@ -299,6 +304,23 @@ impl Model {
             next_iterator_known: true,
             records_appended,
         })
+    }
+
+    /// Follows a split Kinesis would refuse but whose effect is still a split of an open
+    /// shard (e.g. at StartingHashKey + 1, below Kinesis's bound): the shard closes and its two
+    /// children open, as for an admitted split. `None` when the effect is not a split the model
+    /// can draw (an unknown or closed shard, a key outside the shard's range).
+    fn adopt_split(&mut self, req: &SplitShardRequest, w: Window) -> Option<()> {
+        let id = ShardId::parse(&req.shard_to_split, "shardToSplit", &req.stream_name).ok()?;
+        let k: u128 = req.new_starting_hash_key.parse().ok()?;
+        let stream = self.streams.get_mut(&req.stream_name)?;
+        let idx = stream.shards.iter().position(|s| s.id == id)?;
+        let shard = &stream.shards[idx];
+        if !shard.is_open() || k <= shard.range.start || k > shard.range.end {
+            return None;
+        }
+        super::reshard::apply_split(stream, idx, k, w, false);
+        Some(())
     }
 
     /// Why an accepted lifecycle or resharding request cannot be followed.

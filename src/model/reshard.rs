@@ -324,7 +324,7 @@ fn mark_updating(stream: &mut StreamState, own: bool) {
 }
 
 /// Closes shard `idx` and opens its two children `[lo, k-1]` (lower id) and `[k, hi]`.
-fn apply_split(stream: &mut StreamState, idx: usize, k: u128, w: Window, own: bool) {
+pub(super) fn apply_split(stream: &mut StreamState, idx: usize, k: u128, w: Window, own: bool) {
     let range = stream.shards[idx].range;
     close(stream, idx, w, own);
     open_child(
