@@ -131,6 +131,20 @@ impl Crafted {
         c
     }
 
+    /// Records 1100 ("a") and 1200 ("b") put, and iterator "it-1" at TRIM_HORIZON.
+    fn two_records_and_an_iterator() -> Self {
+        let mut c = Crafted::new(ModelConfig::default());
+        for (k, n) in [("a", 1100), ("b", 1200)] {
+            let (r, o) = c.put(k, b"data", n);
+            c.admit(&r, &o);
+        }
+        c.admit(
+            &iterator_req(0, ShardIteratorType::TRIM_HORIZON),
+            &Ok(Reply::Iterator("it-1".into())),
+        );
+        c
+    }
+
     /// The window of the next request.
     fn window(&mut self) -> Window {
         self.t += 1;
@@ -301,15 +315,7 @@ fn an_iterator_request_counts_its_format_and_a_bad_one_its_error_mapping() {
 
 #[test]
 fn a_page_counts_position_continuity_records_arrival_shard_end_and_millis_behind() {
-    let mut c = Crafted::new(ModelConfig::default());
-    for (k, n) in [("a", 1100), ("b", 1200)] {
-        let (r, o) = c.put(k, b"data", n);
-        c.admit(&r, &o);
-    }
-    c.admit(
-        &iterator_req(0, ShardIteratorType::TRIM_HORIZON),
-        &Ok(Reply::Iterator("it-1".into())),
-    );
+    let mut c = Crafted::two_records_and_an_iterator();
     let before = c.model.checks().clone();
     let records = c.records(&[1100, 1200]);
     c.admit(&get_req("it-1"), &page(records, Some("it-2"), 0));
@@ -742,15 +748,7 @@ fn adopting_a_put_the_model_cannot_place_is_unrepresentable() {
 
 #[test]
 fn adopting_a_page_makes_its_next_iterator_usable() {
-    let mut c = Crafted::new(ModelConfig::default());
-    for (k, n) in [("a", 1100), ("b", 1200)] {
-        let (r, o) = c.put(k, b"data", n);
-        c.admit(&r, &o);
-    }
-    c.admit(
-        &iterator_req(0, ShardIteratorType::TRIM_HORIZON),
-        &Ok(Reply::Iterator("it-1".into())),
-    );
+    let mut c = Crafted::two_records_and_an_iterator();
     // At the tip of an open shard but claiming to lag: rejected (P23), then adopted.
     let records = c.records(&[1100, 1200]);
     let (violation, adopted) = c.diverge(&get_req("it-1"), &page(records, Some("it-2"), 5000));
@@ -871,15 +869,7 @@ fn adopting_an_accepted_split_follows_it_only_when_it_is_a_split() {
 
 #[test]
 fn observe_leaves_the_stream_unchanged_when_it_rejects_a_page() {
-    let mut c = Crafted::new(ModelConfig::default());
-    for (k, n) in [("a", 1100), ("b", 1200)] {
-        let (r, o) = c.put(k, b"data", n);
-        c.admit(&r, &o);
-    }
-    c.admit(
-        &iterator_req(0, ShardIteratorType::TRIM_HORIZON),
-        &Ok(Reply::Iterator("it-1".into())),
-    );
+    let mut c = Crafted::two_records_and_an_iterator();
     let before = format!("{:?}", c.model.stream(S));
     let skipping = c.records(&[1200]);
     let v = c
