@@ -1,7 +1,7 @@
 //! Following an implementation past an answer the model rejected (a recorded divergence).
 
 use super::state::{LoggedRecord, Window};
-use super::{IteratorState, Model, Origin};
+use super::{Model, Origin};
 use crate::api::{
     GetRecordsRequest, GetRecordsResponse, Outcome, PutRecordResponse, Reply, Request,
     SplitShardRequest,
@@ -204,16 +204,7 @@ impl Model {
         let Some(it) = self.iterators.get(&req.shard_iterator) else {
             return Adopted::unknown_iterator();
         };
-        let (from, start_by) = match page.records.last() {
-            Some(last) => (last.sequence_number.successor(), None),
-            None => (it.from, it.start_by),
-        };
-        let state = IteratorState {
-            from,
-            start_by,
-            issued: w,
-            ..it.clone()
-        };
+        let state = it.after_page(&page.records, w);
         self.iterators.insert(next.clone(), state);
         Adopted::unchanged()
     }

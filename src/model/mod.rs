@@ -97,6 +97,23 @@ struct IteratorState {
     issued: Window,
 }
 
+impl IteratorState {
+    /// Where the NextShardIterator of a page read through this iterator points: right after
+    /// the page's last record, or (an empty page) where this one pointed, issued within `w`.
+    fn after_page(&self, records: &[crate::types::Record], w: Window) -> IteratorState {
+        let (from, start_by) = match records.last() {
+            Some(last) => (last.sequence_number.successor(), None),
+            None => (self.from, self.start_by),
+        };
+        IteratorState {
+            from,
+            start_by,
+            issued: w,
+            ..self.clone()
+        }
+    }
+}
+
 /// What a ListShards continuation token stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ListingState {

@@ -544,16 +544,7 @@ impl Model {
                         ),
                     ));
                 }
-                let (from, start_by) = match resp.records.last() {
-                    Some(last) => (last.sequence_number.successor(), None),
-                    None => (it.from, it.start_by),
-                };
-                let next = IteratorState {
-                    from,
-                    start_by,
-                    issued: w,
-                    ..it.clone()
-                };
+                let next = it.after_page(&resp.records, w);
                 self.remember_iterator(token, next)?;
             }
         }
