@@ -407,6 +407,11 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// Counts an operation the implementation cannot be sent.
+    pub(super) fn skip_unsupported(&mut self) {
+        self.skipped += 1;
+    }
+
     /// True when the last response matched a recorded divergence.
     fn last_response_diverged(&self) -> bool {
         self.hits.last().is_some_and(|h| h.step == self.steps.len())
@@ -735,6 +740,7 @@ impl<'a> Executor<'a> {
                     self.call(Request::ListShards(request))?;
                 }
             }
+            Op::Raw(raw) => self.raw(raw)?,
             Op::Describe { stream } => {
                 self.call(Request::DescribeStreamSummary(StreamRequest {
                     stream_name: self.name(stream),

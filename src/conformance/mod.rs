@@ -9,10 +9,12 @@
 //! ```
 
 mod exec;
+mod exec_raw;
 mod expectations;
 mod findings;
 mod liveness;
 mod ops;
+mod raw_ops;
 mod regressions;
 mod report;
 mod runner;

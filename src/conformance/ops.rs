@@ -5,6 +5,7 @@
 //! choices and while proptest shrinks it.
 
 use super::Area;
+pub use super::raw_ops::RawOp;
 use proptest::prelude::*;
 
 /// A stream slot of the case (two streams at most).
@@ -267,6 +268,9 @@ pub enum Op {
         /// Stream.
         stream: NameRef,
     },
+    /// A request sent byte for byte over the JSON protocol (see [`RawOp`]), followed by a
+    /// read-back of the shard it targeted.
+    Raw(RawOp),
 }
 
 fn key_gen() -> impl Strategy<Value = KeyGen> {
@@ -663,7 +667,7 @@ pub fn op_strategy(area: Area) -> BoxedStrategy<Op> {
         Area::Paging => prop_oneof![4 => put(), 2 => batch(), 2 => iterator(), 5 => read(), 3 => drain()].boxed(),
         Area::Resharding => prop_oneof![5 => put(), 1 => batch(), 3 => reshard(), 2 => iterator(), 3 => read(), 3 => drain(), 1 => list].boxed(),
         Area::Retention => prop_oneof![4 => put(), 2 => retention(), 2 => wait(RETENTION_STEPS), 2 => iterator(), 2 => read(), 2 => drain(), 1 => reshard()].boxed(),
-        Area::Validation => prop_oneof![2 => put(), 1 => iterator(), 1 => read(), 6 => invalid()].boxed(),
+        Area::Validation => prop_oneof![2 => put(), 1 => iterator(), 1 => read(), 6 => invalid(), 3 => super::raw_ops::raw_op().prop_map(Op::Raw)].boxed(),
     }
 }
 
