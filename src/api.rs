@@ -257,6 +257,40 @@ pub enum Request {
     IncreaseStreamRetentionPeriod(RetentionRequest),
     /// Lowers retention.
     DecreaseStreamRetentionPeriod(RetentionRequest),
+    /// A request sent byte for byte over the Kinesis JSON protocol (see [`RawRequest`]).
+    Raw(RawRequest),
+}
+
+/// A request as it travels over the Kinesis JSON 1.1 protocol: any `X-Amz-Target` and any
+/// body, valid or not. Implementations answer it as their HTTP front end would.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRequest {
+    /// The whole `X-Amz-Target` header (`Kinesis_20131202.PutRecord`).
+    pub target: String,
+    /// The body, byte for byte (need not be JSON).
+    pub body: String,
+}
+
+impl RawRequest {
+    /// The operation part of the target (after the last `.`), or the whole target.
+    pub fn operation(&self) -> &str {
+        self.target
+            .rsplit_once('.')
+            .map_or(&self.target, |(_, op)| op)
+    }
+}
+
+/// An HTTP answer to a [`RawRequest`], as it arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawReply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The `X-Amzn-Errortype` header, if any (verbatim).
+    pub error_type_header: Option<String>,
+    /// The body (lossily decoded as UTF-8).
+    pub body: String,
 }
 
 impl Request {
@@ -276,6 +310,7 @@ impl Request {
             Request::UpdateShardCount(_) => "UpdateShardCount",
             Request::IncreaseStreamRetentionPeriod(_) => "IncreaseStreamRetentionPeriod",
             Request::DecreaseStreamRetentionPeriod(_) => "DecreaseStreamRetentionPeriod",
+            Request::Raw(_) => "Raw",
         }
     }
 
@@ -288,7 +323,10 @@ impl Request {
                 | Request::ListShards(_)
                 | Request::GetShardIterator(_)
                 | Request::GetRecords(_)
-        )
+        ) || matches!(self, Request::Raw(r) if matches!(
+            r.operation(),
+            "DescribeStreamSummary" | "ListShards" | "GetShardIterator" | "GetRecords"
+        ))
     }
 }
 
@@ -311,6 +349,8 @@ pub enum Reply {
     Records(GetRecordsResponse),
     /// `UpdateShardCount`.
     ShardCount(UpdateShardCountResponse),
+    /// An HTTP answer to a [`Request::Raw`], whatever its status.
+    Raw(RawReply),
 }
 
 /// The outcome of one request.

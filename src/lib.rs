@@ -21,6 +21,7 @@ pub mod sequencer;
 pub mod service;
 pub mod types;
 pub mod validate;
+pub mod wire;
 
 pub use memory::MemoryStream;
 pub use model::{Model, ModelConfig, ModelService};

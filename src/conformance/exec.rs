@@ -1,6 +1,8 @@
 //! Executes a generated case against an implementation, checking every response with the
 //! reference model and recording the transcript a counterexample is made of.
 
+mod raw;
+
 use super::Area;
 use super::expectations::{Expectations, Hazard};
 use super::ops::*;

@@ -9,7 +9,6 @@
 //! ```
 
 mod exec;
-mod exec_raw;
 mod expectations;
 mod findings;
 mod liveness;
@@ -71,7 +70,8 @@ pub enum Area {
     Resharding,
     /// Retention bounds, trimming and TRIM_HORIZON (P20).
     Retention,
-    /// Every bad input gets the exception Kinesis answers with (P21, P22).
+    /// Every bad input gets the exception Kinesis answers with (P21), raw requests included,
+    /// and every raw answer follows the wire envelope (P22).
     Validation,
 }
 
@@ -141,7 +141,7 @@ impl Area {
                 P::NoLoss,
             ],
             Area::Retention => &[P::Retention, P::NoLoss],
-            Area::Validation => &[P::ErrorMapping, P::Status],
+            Area::Validation => &[P::ErrorMapping, P::Wire, P::Status, P::NoLoss],
         }
     }
 

@@ -47,8 +47,8 @@ pub enum WrongType {
     EntryString,
     /// `GetRecords.Limit` as a string.
     LimitString,
-    /// `GetShardIterator.Timestamp` as a string.
-    TimestampString,
+    /// `GetShardIterator.ShardIteratorType` as a number.
+    IteratorTypeNumber,
 }
 
 /// `Data` that is not valid base64.
@@ -180,7 +180,7 @@ const WRONG_TYPES: [WrongType; 8] = [
     WrongType::RecordsObject,
     WrongType::EntryString,
     WrongType::LimitString,
-    WrongType::TimestampString,
+    WrongType::IteratorTypeNumber,
 ];
 const BAD_BASE64: [BadBase64; 4] = [
     BadBase64::Length,

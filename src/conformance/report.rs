@@ -186,6 +186,28 @@ fn render_request(r: &Request, max_entries: usize) -> String {
             text(&r.stream_name),
             r.retention_period_hours
         ),
+        Request::Raw(raw) => {
+            let limit = if max_entries == usize::MAX {
+                usize::MAX
+            } else {
+                RAW_EXCERPT
+            };
+            format!("Raw {} body={}", raw.target, excerpt(&raw.body, limit))
+        }
+    }
+}
+
+/// Most characters of a raw body a transcript shows.
+const RAW_EXCERPT: usize = 240;
+
+/// `body` quoted, cut after `limit` characters (with the total length when cut).
+fn excerpt(body: &str, limit: usize) -> String {
+    let n = body.chars().count();
+    if n <= limit {
+        format!("{body:?}")
+    } else {
+        let cut: String = body.chars().take(limit).collect();
+        format!("{cut:?}… ({n} characters)")
     }
 }
 
@@ -194,6 +216,12 @@ pub fn outcome(o: &Outcome) -> String {
     match o {
         Err(e) => format!("{}: {}", e.kind, e.message),
         Ok(Reply::Done) => "ok".into(),
+        Ok(Reply::Raw(r)) => format!(
+            "HTTP {} content-type={} body={}",
+            r.status,
+            r.content_type.as_deref().unwrap_or("-"),
+            excerpt(&r.body, RAW_EXCERPT)
+        ),
         Ok(Reply::Summary(s)) => format!(
             "{} retention={}h open_shards={}",
             s.status.name(),

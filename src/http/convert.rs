@@ -6,44 +6,11 @@
 //! offending text, never silently repaired.
 
 use crate::api::{ChildShard, PutRecordResponse, ShardDescription, StreamSummary};
-use crate::types::{
-    ErrorKind, HashKeyRange, KinesisError, Record, SequenceNumber, ShardId, StreamStatus,
-    is_canonical_decimal,
-};
+use crate::types::{ErrorKind, HashKeyRange, KinesisError, Record, StreamStatus};
+pub(crate) use crate::wire::{hash_key, malformed, sequence_number, shard_id};
 use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types as sdk;
 use std::sync::Arc;
-
-/// The most decimal digits of a 128-bit hash key.
-const HASH_KEY_DIGITS: usize = 39;
-
-fn malformed(field: &str, detail: impl std::fmt::Display) -> KinesisError {
-    KinesisError::malformed_response(format!("{field}: {detail}"))
-}
-
-/// A shard id as services must spell it.
-pub(crate) fn shard_id(raw: &str, field: &str) -> Result<ShardId, KinesisError> {
-    ShardId::parse_canonical(raw)
-        .ok_or_else(|| malformed(field, format!("'{raw}' is not a canonical shard id")))
-}
-
-/// A sequence number (`0|[1-9]\d{0,128}`).
-pub(crate) fn sequence_number(raw: &str, field: &str) -> Result<SequenceNumber, KinesisError> {
-    SequenceNumber::parse(raw, field)
-        .map_err(|_| malformed(field, format!("'{raw}' is not a valid sequence number")))
-}
-
-/// A 128-bit hash key in canonical decimal.
-fn hash_key(raw: &str, field: &str) -> Result<u128, KinesisError> {
-    if !is_canonical_decimal(raw, HASH_KEY_DIGITS) {
-        return Err(malformed(
-            field,
-            format!("'{raw}' is not a decimal hash key"),
-        ));
-    }
-    raw.parse::<u128>()
-        .map_err(|_| malformed(field, format!("'{raw}' exceeds 2^128 - 1")))
-}
 
 /// A required hash key range with `start <= end`.
 fn hash_key_range(

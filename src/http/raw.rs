@@ -10,13 +10,10 @@
 //! The signature is a dummy, so the raw path is for local endpoints only (plain HTTP; services
 //! that check signatures, such as AWS itself, reject it).
 
+use crate::api::RawReply;
 use crate::types::{ErrorKind, KinesisError};
+pub use crate::wire::{CONTENT_TYPE, TARGET_PREFIX, sanitize_error_type};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// The `X-Amz-Target` prefix of the Kinesis API.
-pub const TARGET_PREFIX: &str = "Kinesis_20131202";
-/// The content type of the Kinesis JSON protocol.
-pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// The most bytes of a response body read (GetRecords answers are at most 10 MiB, base64 adds a
 /// third).
@@ -79,13 +76,6 @@ impl RawResponse {
     }
 }
 
-/// Strips what precedes the first `#` and what follows the first `:` of a wire error type
-/// (`aws.protocoltests#FooError:http://…` → `FooError`), as the Smithy protocols prescribe.
-pub fn sanitize_error_type(raw: &str) -> &str {
-    let name = raw.split_once('#').map_or(raw, |(_, rest)| rest);
-    name.split_once(':').map_or(name, |(head, _)| head).trim()
-}
-
 /// A client that posts raw JSON bodies to one endpoint.
 #[derive(Debug)]
 pub struct RawClient {
@@ -127,6 +117,18 @@ impl RawClient {
 
     /// Sends `body` byte for byte (it need not be valid JSON) as the input of `operation`.
     pub fn call_text(&self, operation: &str, body: &str) -> Result<RawResponse, RawError> {
+        let reply = self.send(&crate::wire::target(operation), body)?;
+        Ok(parse_answer(
+            reply.status,
+            reply.error_type_header.as_deref(),
+            reply.body.as_bytes(),
+        ))
+    }
+
+    /// Sends `body` byte for byte with `X-Amz-Target: target` (both need not be valid) and
+    /// returns the answer as it arrived, whatever its status.
+    pub fn send(&self, target: &str, body: &str) -> Result<RawReply, RawError> {
+        let operation = target.rsplit_once('.').map_or(target, |(_, op)| op);
         let transport = |source| RawError::Transport {
             operation: operation.to_owned(),
             source,
@@ -142,24 +144,33 @@ impl RawClient {
             .agent
             .post(&self.endpoint)
             .header("Content-Type", CONTENT_TYPE)
-            .header("X-Amz-Target", format!("{TARGET_PREFIX}.{operation}"))
+            .header("X-Amz-Target", target)
             .header("X-Amz-Date", stamp)
             .header("Authorization", authorization)
             .send(body)
             .map_err(transport)?;
         let status = response.status().as_u16();
-        let header_type = response
-            .headers()
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let error_type_header = header("x-amzn-errortype");
+        let content_type = header("content-type");
         let bytes = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY_BYTES)
             .read_to_vec()
             .map_err(transport)?;
-        Ok(parse_answer(status, header_type.as_deref(), &bytes))
+        Ok(RawReply {
+            status,
+            content_type,
+            error_type_header,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
     }
 }
 
@@ -223,22 +234,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_types_are_sanitised() {
-        assert_eq!(
-            sanitize_error_type("aws.protocoltests.restjson#FooError:http://internal.amazon.com/"),
-            "FooError"
-        );
-        assert_eq!(
-            sanitize_error_type("ValidationException"),
-            "ValidationException"
-        );
-        assert_eq!(
-            sanitize_error_type("com.amazon.coral.validate#ValidationException"),
-            "ValidationException"
-        );
-    }
 
     #[test]
     fn answers_are_parsed_with_header_precedence() {

@@ -34,6 +34,8 @@ pub struct HttpService {
     runtime: tokio::runtime::Runtime,
     stream_prefix: String,
     capabilities: Capabilities,
+    /// The byte-for-byte path, for local endpoints only (it signs with a dummy signature).
+    raw: Option<super::RawClient>,
 }
 
 /// What the adapter can send: everything but clock control (a remote clock cannot be moved).
@@ -42,6 +44,7 @@ const ADAPTER_CAPABILITIES: Capabilities = Capabilities {
     update_shard_count: true,
     retention: true,
     clock_control: false,
+    raw_requests: true,
 };
 
 /// Clamps a raw request integer into the `i32` the SDK sends. Out-of-range values stay out of
@@ -79,13 +82,18 @@ impl HttpService {
         client::check_endpoint(endpoint_url)?;
         let region = client::resolve_region(region);
         let client = client::local_client(endpoint_url, &region, &options);
+        let raw = super::RawClient::with_timeout(endpoint_url, options.operation_timeout).ok();
         Ok(HttpService {
             name: format!("http {endpoint_url}"),
             liveness: liveness_client(&client),
             client,
             runtime: client::runtime()?,
             stream_prefix: String::new(),
-            capabilities: ADAPTER_CAPABILITIES,
+            capabilities: Capabilities {
+                raw_requests: raw.is_some(),
+                ..ADAPTER_CAPABILITIES
+            },
+            raw,
         })
     }
 
@@ -117,7 +125,11 @@ impl HttpService {
             client,
             runtime,
             stream_prefix: stream_prefix.to_owned(),
-            capabilities: ADAPTER_CAPABILITIES,
+            capabilities: Capabilities {
+                raw_requests: false,
+                ..ADAPTER_CAPABILITIES
+            },
+            raw: None,
         })
     }
 
@@ -127,6 +139,7 @@ impl HttpService {
     pub fn with_capabilities(mut self, capabilities: Capabilities) -> Self {
         self.capabilities = Capabilities {
             clock_control: false,
+            raw_requests: capabilities.raw_requests && self.raw.is_some(),
             ..capabilities
         };
         self
@@ -198,6 +211,18 @@ impl StreamService for HttpService {
             .delete_stream()
             .stream_name(self.wire_name(&req.stream_name));
         self.run_unit("DeleteStream", call.send())
+    }
+
+    fn call_raw(&self, request: &RawRequest) -> Result<RawReply, KinesisError> {
+        match &self.raw {
+            Some(raw) => raw
+                .send(&request.target, &request.body)
+                .map_err(KinesisError::from),
+            None => Err(KinesisError::new(
+                ErrorKind::Other,
+                "raw requests are sent to local http:// endpoints only",
+            )),
+        }
     }
 
     fn answers(&self) -> bool {

@@ -10,6 +10,7 @@
 mod adopt;
 mod checks;
 mod lifecycle;
+mod raw;
 mod read;
 mod reshard;
 mod service;
@@ -134,6 +135,9 @@ pub struct Model {
     origins: HashMap<SequenceNumber, Origin>,
     next_incarnation: u64,
     next_token: u64,
+    /// The ARN each stream was seen to have (learned from raw `DescribeStreamSummary`
+    /// answers; an ARN names the stream by name, so it outlives a re-creation).
+    stream_arns: HashMap<String, String>,
     /// Judgements made on implementations' answers.
     checks: CheckCounts,
     /// True while [`Model::step`] judges an implementation's answer (false while the model
@@ -157,6 +161,7 @@ impl Model {
             origins: HashMap::new(),
             next_incarnation: 1,
             next_token: 1,
+            stream_arns: HashMap::new(),
             checks: CheckCounts::default(),
             judging: false,
         }
@@ -283,6 +288,7 @@ impl Model {
             Request::UpdateShardCount(r) => route!(update_shard_count, r, ShardCount),
             Request::IncreaseStreamRetentionPeriod(r) => route_unit!(increase_retention, r),
             Request::DecreaseStreamRetentionPeriod(r) => route_unit!(decrease_retention, r),
+            Request::Raw(r) => self.raw(r, observed, w),
         }
     }
 

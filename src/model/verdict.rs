@@ -44,8 +44,11 @@ pub enum Property {
     ShardCount,
     /// P20: retention bounds and trimming.
     Retention,
-    /// P21/P22: every bad request gets the exception type Kinesis answers with.
+    /// P21: every bad request gets the exception type Kinesis answers with.
     ErrorMapping,
+    /// P22: answers follow the JSON 1.1 envelope (content type, status, `__type` and
+    /// `message`, no `null` members, iterator lengths); judged on raw requests.
+    Wire,
     /// P23: MillisBehindLatest is 0 at the tip of an open shard.
     MillisBehind,
     /// Arrival timestamps lie within the request's time window.
@@ -56,7 +59,7 @@ pub enum Property {
 
 impl Property {
     /// Every property, in the order of kinesis-semantics §10.
-    pub const ALL: [Property; 22] = [
+    pub const ALL: [Property; 23] = [
         Property::Format,
         Property::Uniqueness,
         Property::Routing,
@@ -76,6 +79,7 @@ impl Property {
         Property::ShardCount,
         Property::Retention,
         Property::ErrorMapping,
+        Property::Wire,
         Property::MillisBehind,
         Property::ArrivalTime,
         Property::Listing,
@@ -103,7 +107,8 @@ impl Property {
             Property::Status => "P18",
             Property::ShardCount => "P19",
             Property::Retention => "P20",
-            Property::ErrorMapping => "P21, P22",
+            Property::ErrorMapping => "P21",
+            Property::Wire => "P22",
             Property::MillisBehind => "P23",
             Property::ArrivalTime | Property::Listing => "",
         }
@@ -133,6 +138,7 @@ impl Property {
             Property::ShardCount => "UpdateShardCount reaches the target shard count",
             Property::Retention => "retention bounds hold and expired records are never returned",
             Property::ErrorMapping => "every bad request gets the exception Kinesis answers with",
+            Property::Wire => "answers follow the JSON 1.1 wire envelope",
             Property::MillisBehind => "MillisBehindLatest is 0 at the tip of an open shard",
             Property::ArrivalTime => "arrival timestamps lie within the request's window",
             Property::Listing => "listings describe the stream as it is",

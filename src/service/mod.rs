@@ -20,6 +20,10 @@ pub struct Capabilities {
     /// [`StreamService::advance_clock`]: time can be moved forward on demand, which the
     /// expiry and trimming checks need.
     pub clock_control: bool,
+    /// [`StreamService::call_raw`] puts requests on the wire byte for byte (the raw-request
+    /// family of the validation area needs it; an endpoint that checks real signatures,
+    /// such as AWS itself, cannot be sent unsigned raw requests).
+    pub raw_requests: bool,
 }
 
 impl Capabilities {
@@ -29,6 +33,7 @@ impl Capabilities {
         update_shard_count: true,
         retention: true,
         clock_control: true,
+        raw_requests: true,
     };
 }
 
@@ -81,6 +86,19 @@ pub trait StreamService: Send + Sync {
     }
     /// The service's current time in ms since the epoch, as it would stamp a record now.
     fn now_ms(&self) -> u64;
+    /// Answers a request as it arrives over the Kinesis JSON 1.1 protocol, whatever its target
+    /// and body, with the HTTP answer the service's front end gives. An `Err` means no answer
+    /// arrived (the outcome is unknown); any HTTP answer, an error status included, is `Ok`.
+    /// The default is the in-process front end of [`crate::wire::serve`] in front of this
+    /// implementation's typed methods (account `000000000000`, region `us-east-1`); remote
+    /// adapters send the bytes.
+    fn call_raw(&self, request: &RawRequest) -> Result<RawReply, KinesisError> {
+        Ok(crate::wire::serve(
+            &crate::wire::Identity::local(),
+            request,
+            |typed| dispatch(self, typed),
+        ))
+    }
     /// Whether the service still answers at all, asked after a request went unanswered to
     /// tell a crash from a slow or hung request. Any answer counts, an error included; only a
     /// timeout, a refused or reset connection is "no". The default sends
@@ -101,7 +119,7 @@ pub trait StreamService: Send + Sync {
 }
 
 /// Sends `request` to `service` and wraps the answer.
-pub fn dispatch(service: &dyn StreamService, request: &Request) -> Outcome {
+pub fn dispatch<S: StreamService + ?Sized>(service: &S, request: &Request) -> Outcome {
     match request {
         Request::CreateStream(r) => service.create_stream(r).map(|()| Reply::Done),
         Request::DeleteStream(r) => service.delete_stream(r).map(|()| Reply::Done),
@@ -120,5 +138,6 @@ pub fn dispatch(service: &dyn StreamService, request: &Request) -> Outcome {
         Request::DecreaseStreamRetentionPeriod(r) => service
             .decrease_stream_retention_period(r)
             .map(|()| Reply::Done),
+        Request::Raw(r) => service.call_raw(r).map(Reply::Raw),
     }
 }

@@ -31,6 +31,8 @@ pub enum ErrorKind {
     InternalFailure,
     /// The request's body did not parse or had wrong JSON types (HTTP 400).
     SerializationException,
+    /// The `X-Amz-Target` names no operation of the API (HTTP 400).
+    UnknownOperationException,
     /// Any other service error name, kept verbatim in the message.
     Other,
     /// The request may or may not have taken effect (transport failure, timeout).
@@ -45,7 +47,7 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, for exhaustive listings in reports.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::ValidationException,
         ErrorKind::InvalidArgumentException,
         ErrorKind::ResourceNotFoundException,
@@ -55,6 +57,7 @@ impl ErrorKind {
         ErrorKind::ProvisionedThroughputExceededException,
         ErrorKind::InternalFailure,
         ErrorKind::SerializationException,
+        ErrorKind::UnknownOperationException,
         ErrorKind::Other,
         ErrorKind::Indeterminate,
         ErrorKind::UntypedServerError,
@@ -75,6 +78,7 @@ impl ErrorKind {
             }
             ErrorKind::InternalFailure => "InternalFailure",
             ErrorKind::SerializationException => "SerializationException",
+            ErrorKind::UnknownOperationException => "UnknownOperationException",
             ErrorKind::Other => "Other",
             ErrorKind::Indeterminate => "Indeterminate",
             ErrorKind::UntypedServerError => "UntypedServerError",
@@ -98,6 +102,7 @@ impl ErrorKind {
             }
             "InternalFailure" | "InternalFailureException" => ErrorKind::InternalFailure,
             "SerializationException" => ErrorKind::SerializationException,
+            "UnknownOperationException" => ErrorKind::UnknownOperationException,
             _ => ErrorKind::Other,
         }
     }
