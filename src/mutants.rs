@@ -2,6 +2,8 @@
 //! must catch it. They prove the checks have teeth; `tests/broken_twins.rs` asserts every one
 //! is caught within the default case budget.
 
+mod front_end;
+
 use crate::api::*;
 use crate::clock::ManualClock;
 use crate::conformance::Area;
@@ -46,11 +48,17 @@ pub enum BrokenTwin {
     MillisBehindAtTip,
     /// The end of a closed shard reports no children.
     ShardEndWithoutChildren,
+    /// The JSON front end decodes `Data` that is not base64 leniently and stores the record.
+    LenientBase64,
+    /// The JSON front end refuses a malformed PutRecord with the right error but stores it.
+    RefusedPutStillStored,
+    /// The JSON front end writes an explicit `null` member into successful answers.
+    NullMembersInAnswers,
 }
 
 impl BrokenTwin {
     /// Every twin.
-    pub const ALL: [BrokenTwin; 15] = [
+    pub const ALL: [BrokenTwin; 18] = [
         BrokenTwin::AfterSequenceNumberInclusive,
         BrokenTwin::LatestIncludesLastRecord,
         BrokenTwin::LittleEndianHashKey,
@@ -66,6 +74,9 @@ impl BrokenTwin {
         BrokenTwin::ChildNumberedBelowParent,
         BrokenTwin::MillisBehindAtTip,
         BrokenTwin::ShardEndWithoutChildren,
+        BrokenTwin::LenientBase64,
+        BrokenTwin::RefusedPutStillStored,
+        BrokenTwin::NullMembersInAnswers,
     ];
 
     /// The area whose generator must catch this twin.
@@ -82,7 +93,10 @@ impl BrokenTwin {
             | BrokenTwin::ChildNumberedBelowParent
             | BrokenTwin::ShardEndWithoutChildren => Area::Resharding,
             BrokenTwin::TrimmedRecordsReturned => Area::Retention,
-            BrokenTwin::Rejects256CharKey => Area::Validation,
+            BrokenTwin::Rejects256CharKey
+            | BrokenTwin::LenientBase64
+            | BrokenTwin::RefusedPutStillStored
+            | BrokenTwin::NullMembersInAnswers => Area::Validation,
         }
     }
 
@@ -113,6 +127,9 @@ impl BrokenTwin {
             BrokenTwin::ChildNumberedBelowParent => &[Property::CrossReshardOrder],
             BrokenTwin::MillisBehindAtTip => &[Property::MillisBehind],
             BrokenTwin::ShardEndWithoutChildren => &[Property::ShardEnd],
+            BrokenTwin::LenientBase64 => &[Property::ErrorMapping],
+            BrokenTwin::RefusedPutStillStored => &[Property::NoLoss, Property::Continuity],
+            BrokenTwin::NullMembersInAnswers => &[Property::Wire],
         }
     }
 
@@ -303,5 +320,10 @@ impl StreamService for Twin {
     }
     fn now_ms(&self) -> u64 {
         self.inner.now_ms()
+    }
+    fn call_raw(&self, request: &RawRequest) -> Result<RawReply, KinesisError> {
+        Ok(front_end::answer_raw(self.twin, request, &|typed| {
+            crate::service::dispatch(self, typed)
+        }))
     }
 }

@@ -22,10 +22,11 @@ pub fn model_config(aws: bool) -> ModelConfig {
 
 /// True when an error says the endpoint does not implement the operation at all.
 fn unimplemented(e: &KinesisError) -> bool {
-    e.kind == ErrorKind::Other
-        && (e.message.contains("UnknownOperation")
-            || e.message.contains("not implemented")
-            || e.message.contains("NotImplemented"))
+    e.kind == ErrorKind::UnknownOperationException
+        || e.kind == ErrorKind::Other
+            && (e.message.contains("UnknownOperation")
+                || e.message.contains("not implemented")
+                || e.message.contains("NotImplemented"))
 }
 
 /// Probes which optional operations `service` implements, on a throw-away stream. Returns the

@@ -173,6 +173,7 @@ pub(crate) fn put_records_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::ShardId;
 
     #[test]
     fn fractional_seconds_round_to_the_millisecond_the_service_stamped() {

@@ -26,7 +26,7 @@ pub struct Adopted {
 
 impl Adopted {
     /// Nothing changed and no unknown iterator was handed out.
-    fn unchanged() -> Self {
+    pub(super) fn unchanged() -> Self {
         Adopted {
             next_iterator_known: true,
             records_appended: 0,
@@ -91,6 +91,9 @@ impl Model {
         window: Window,
     ) -> Result<Adopted, Unrepresentable> {
         self.judging = false;
+        if let Request::Raw(raw) = request {
+            return self.adopt_raw(raw, outcome, window);
+        }
         let op = request.operation();
         let read_only = matches!(
             request,

@@ -138,6 +138,8 @@ pub struct Model {
     /// The ARN each stream was seen to have (learned from raw `DescribeStreamSummary`
     /// answers; an ARN names the stream by name, so it outlives a re-creation).
     stream_arns: HashMap<String, String>,
+    /// True while [`Model::observe_excusing_envelope`] runs.
+    envelope_excused: bool,
     /// Judgements made on implementations' answers.
     checks: CheckCounts,
     /// True while [`Model::step`] judges an implementation's answer (false while the model
@@ -162,6 +164,7 @@ impl Model {
             next_incarnation: 1,
             next_token: 1,
             stream_arns: HashMap::new(),
+            envelope_excused: false,
             checks: CheckCounts::default(),
             judging: false,
         }

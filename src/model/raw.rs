@@ -3,7 +3,7 @@
 //! get the front end's error and change nothing; one it accepts is judged exactly as the
 //! typed request it decodes to, with the answer read back through the same wire format.
 
-use super::{ExpectedError, Model, Property, Violation, Window};
+use super::{Adopted, ExpectedError, Model, Property, Unrepresentable, Violation, Window};
 use crate::api::{Outcome, RawReply, RawRequest, Reply, Request};
 use crate::types::KinesisError;
 use crate::wire::{self, Decoded};
@@ -33,7 +33,7 @@ impl Model {
                 ));
             }
         };
-        if let Some(reply) = reply {
+        if let Some(reply) = reply.filter(|_| !self.envelope_excused) {
             self.judged(Property::Wire);
             let problems = wire::envelope_violations(reply);
             if !problems.is_empty() {
@@ -64,6 +64,62 @@ impl Model {
             Some(reply) => reply.clone(),
             None => self.encode(&outcome),
         })))
+    }
+
+    /// Like [`Model::observe`], with the envelope rules of a raw answer excused: for an answer
+    /// whose envelope breaks a recorded divergence, so that what the answer says is still
+    /// judged.
+    pub fn observe_excusing_envelope(
+        &mut self,
+        request: &Request,
+        outcome: &Outcome,
+        window: Window,
+    ) -> Result<(), Violation> {
+        self.envelope_excused = true;
+        let verdict = self.observe(request, outcome, window);
+        self.envelope_excused = false;
+        verdict
+    }
+
+    /// Follows what a divergent answer to a raw request observably did (see
+    /// [`Model::adopt`]): an error changes nothing; an accepted request the front end reads
+    /// is followed as the typed request it decodes to; an accepted request the front end
+    /// must refuse cannot be followed, since what it stored is unknown.
+    pub(super) fn adopt_raw(
+        &mut self,
+        req: &RawRequest,
+        outcome: &Outcome,
+        w: Window,
+    ) -> Result<Adopted, Unrepresentable> {
+        let read_only = Request::Raw(req.clone()).is_read_only();
+        let unrepresentable = |reason: String| Unrepresentable {
+            operation: "Raw",
+            reason,
+        };
+        let reply = match outcome {
+            Ok(Reply::Raw(reply)) => reply,
+            Err(e) if e.kind.is_unknown_outcome() && !read_only => {
+                return Err(unrepresentable(format!(
+                    "raw {} had an unknown outcome ({e})",
+                    req.operation()
+                )));
+            }
+            _ => return Ok(Adopted::unchanged()),
+        };
+        if !(200..300).contains(&reply.status) || read_only {
+            return Ok(Adopted::unchanged());
+        }
+        match wire::decode_request(&req.target, &req.body) {
+            Ok(decoded) => {
+                let typed = wire::decode_reply(&decoded.request, reply);
+                self.adopt(&decoded.request, &typed, w)
+            }
+            Err(rejection) => Err(unrepresentable(format!(
+                "raw {} was accepted although Kinesis refuses it ({}); what it stored is unknown",
+                req.operation(),
+                rejection.error.kind
+            ))),
+        }
     }
 
     /// Judges the answer to a request that must fail with `expected`; nothing changes.

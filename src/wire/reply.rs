@@ -361,7 +361,7 @@ mod tests {
         assert!(encode_request(&put).is_some());
         let outcome: Outcome = Ok(Reply::Put(PutRecordResponse {
             shard_id: ShardId::new(3),
-            sequence_number: SequenceNumber::from(42u64),
+            sequence_number: SequenceNumber::from_u128(42),
         }));
         let reply = encode_outcome(&outcome, |n| {
             format!("arn:aws:kinesis:r:000000000000:stream/{n}")
