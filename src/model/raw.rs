@@ -109,17 +109,18 @@ impl Model {
         if !(200..300).contains(&reply.status) || read_only {
             return Ok(Adopted::unchanged());
         }
-        match wire::decode_request(&req.target, &req.body) {
-            Ok(decoded) => {
-                let typed = wire::decode_reply(&decoded.request, reply);
-                self.adopt(&decoded.request, &typed, w)
-            }
-            Err(rejection) => Err(unrepresentable(format!(
-                "raw {} was accepted although Kinesis refuses it ({}); what it stored is unknown",
-                req.operation(),
-                rejection.error.kind
-            ))),
-        }
+        let decoded = wire::decode_request(&req.target, &req.body).or_else(|rejection| {
+            lenient_reading(req).ok_or_else(|| {
+                unrepresentable(format!(
+                    "raw {} was accepted although Kinesis refuses it ({}); what it stored is \
+                     unknown",
+                    req.operation(),
+                    rejection.error.kind
+                ))
+            })
+        })?;
+        let typed = wire::decode_reply(&decoded.request, reply);
+        self.adopt(&decoded.request, &typed, w)
     }
 
     /// Judges the answer to a request that must fail with `expected`; nothing changes.
@@ -203,6 +204,19 @@ impl Model {
     fn encode(&self, outcome: &Outcome) -> RawReply {
         wire::encode_outcome(outcome, |name| self.arn_of(name))
     }
+}
+
+/// How a lax front end most plausibly read a request Kinesis refuses, when one reading is
+/// plain: the operation named by the target's last part (whatever the prefix), the stream
+/// named by `StreamName` alone (a contradicting `StreamARN` ignored). `None` when the body
+/// itself does not decode, so what was stored cannot be known.
+fn lenient_reading(req: &RawRequest) -> Option<Decoded> {
+    let target = wire::target(req.operation());
+    let mut body: serde_json::Value = serde_json::from_str(&req.body).ok()?;
+    if body.get("StreamName").is_some() {
+        body.as_object_mut()?.remove("StreamARN");
+    }
+    wire::decode_request(&target, &body.to_string()).ok()
 }
 
 /// A request whose reply shape is "no output", to read an error answer with.
