@@ -46,11 +46,17 @@ pub enum BrokenTwin {
     MillisBehindAtTip,
     /// The end of a closed shard reports no children.
     ShardEndWithoutChildren,
+    /// CreateStream splits the hash space at (2^128 - 1) / N instead of floor(2^128 / N): the
+    /// ranges still partition the space, but for N = 2 the boundary is one below 2^127.
+    InitialSplitFromMaxKey,
+    /// A closed shard never ends: after its last record it answers empty pages with a
+    /// non-null NextShardIterator forever.
+    ClosedShardNeverEnds,
 }
 
 impl BrokenTwin {
     /// Every twin.
-    pub const ALL: [BrokenTwin; 15] = [
+    pub const ALL: [BrokenTwin; 17] = [
         BrokenTwin::AfterSequenceNumberInclusive,
         BrokenTwin::LatestIncludesLastRecord,
         BrokenTwin::LittleEndianHashKey,
@@ -66,6 +72,8 @@ impl BrokenTwin {
         BrokenTwin::ChildNumberedBelowParent,
         BrokenTwin::MillisBehindAtTip,
         BrokenTwin::ShardEndWithoutChildren,
+        BrokenTwin::InitialSplitFromMaxKey,
+        BrokenTwin::ClosedShardNeverEnds,
     ];
 
     /// The area whose generator must catch this twin.
@@ -74,13 +82,16 @@ impl BrokenTwin {
             BrokenTwin::AfterSequenceNumberInclusive
             | BrokenTwin::LatestIncludesLastRecord
             | BrokenTwin::ExpiredIteratorAccepted => Area::Iterators,
-            BrokenTwin::LittleEndianHashKey | BrokenTwin::ExplicitHashKeyIgnored => Area::Routing,
+            BrokenTwin::LittleEndianHashKey
+            | BrokenTwin::ExplicitHashKeyIgnored
+            | BrokenTwin::InitialSplitFromMaxKey => Area::Routing,
             BrokenTwin::SequenceNumberReused | BrokenTwin::PutRecordsReordered => Area::Sequencing,
             BrokenTwin::PageSkipsRecordAtLimit | BrokenTwin::MillisBehindAtTip => Area::Paging,
             BrokenTwin::SplitParentRecordsLost
             | BrokenTwin::WritesOnClosedShard
             | BrokenTwin::ChildNumberedBelowParent
-            | BrokenTwin::ShardEndWithoutChildren => Area::Resharding,
+            | BrokenTwin::ShardEndWithoutChildren
+            | BrokenTwin::ClosedShardNeverEnds => Area::Resharding,
             BrokenTwin::TrimmedRecordsReturned => Area::Retention,
             BrokenTwin::Rejects256CharKey => Area::Validation,
         }
@@ -112,7 +123,10 @@ impl BrokenTwin {
             BrokenTwin::ExpiredIteratorAccepted => &[Property::Expiry],
             BrokenTwin::ChildNumberedBelowParent => &[Property::CrossReshardOrder],
             BrokenTwin::MillisBehindAtTip => &[Property::MillisBehind],
-            BrokenTwin::ShardEndWithoutChildren => &[Property::ShardEnd],
+            BrokenTwin::ShardEndWithoutChildren | BrokenTwin::ClosedShardNeverEnds => {
+                &[Property::ShardEnd]
+            }
+            BrokenTwin::InitialSplitFromMaxKey => &[Property::HashPartition],
         }
     }
 
@@ -126,6 +140,8 @@ impl BrokenTwin {
             BrokenTwin::TrimmedRecordsReturned => faults.ignore_retention = true,
             BrokenTwin::ExpiredIteratorAccepted => faults.accept_expired_iterators = true,
             BrokenTwin::ChildNumberedBelowParent => faults.children_numbered_below_parents = true,
+            BrokenTwin::InitialSplitFromMaxKey => faults.initial_split_from_max_key = true,
+            BrokenTwin::ClosedShardNeverEnds => faults.closed_shards_never_end = true,
             _ => {}
         }
         let inner = MemoryStream::with_manual_clock(
