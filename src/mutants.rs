@@ -54,11 +54,17 @@ pub enum BrokenTwin {
     RefusedPutStillStored,
     /// The JSON front end writes an explicit `null` member into successful answers.
     NullMembersInAnswers,
+    /// CreateStream splits the hash space at (2^128 - 1) / N instead of floor(2^128 / N): the
+    /// ranges still partition the space, but for N = 2 the boundary is one below 2^127.
+    InitialSplitFromMaxKey,
+    /// A closed shard never ends: after its last record it answers empty pages with a
+    /// non-null NextShardIterator forever.
+    ClosedShardNeverEnds,
 }
 
 impl BrokenTwin {
     /// Every twin.
-    pub const ALL: [BrokenTwin; 18] = [
+    pub const ALL: [BrokenTwin; 20] = [
         BrokenTwin::AfterSequenceNumberInclusive,
         BrokenTwin::LatestIncludesLastRecord,
         BrokenTwin::LittleEndianHashKey,
@@ -77,6 +83,8 @@ impl BrokenTwin {
         BrokenTwin::LenientBase64,
         BrokenTwin::RefusedPutStillStored,
         BrokenTwin::NullMembersInAnswers,
+        BrokenTwin::InitialSplitFromMaxKey,
+        BrokenTwin::ClosedShardNeverEnds,
     ];
 
     /// The area whose generator must catch this twin.
@@ -85,13 +93,16 @@ impl BrokenTwin {
             BrokenTwin::AfterSequenceNumberInclusive
             | BrokenTwin::LatestIncludesLastRecord
             | BrokenTwin::ExpiredIteratorAccepted => Area::Iterators,
-            BrokenTwin::LittleEndianHashKey | BrokenTwin::ExplicitHashKeyIgnored => Area::Routing,
+            BrokenTwin::LittleEndianHashKey
+            | BrokenTwin::ExplicitHashKeyIgnored
+            | BrokenTwin::InitialSplitFromMaxKey => Area::Routing,
             BrokenTwin::SequenceNumberReused | BrokenTwin::PutRecordsReordered => Area::Sequencing,
             BrokenTwin::PageSkipsRecordAtLimit | BrokenTwin::MillisBehindAtTip => Area::Paging,
             BrokenTwin::SplitParentRecordsLost
             | BrokenTwin::WritesOnClosedShard
             | BrokenTwin::ChildNumberedBelowParent
-            | BrokenTwin::ShardEndWithoutChildren => Area::Resharding,
+            | BrokenTwin::ShardEndWithoutChildren
+            | BrokenTwin::ClosedShardNeverEnds => Area::Resharding,
             BrokenTwin::TrimmedRecordsReturned => Area::Retention,
             BrokenTwin::Rejects256CharKey
             | BrokenTwin::LenientBase64
@@ -126,7 +137,10 @@ impl BrokenTwin {
             BrokenTwin::ExpiredIteratorAccepted => &[Property::Expiry],
             BrokenTwin::ChildNumberedBelowParent => &[Property::CrossReshardOrder],
             BrokenTwin::MillisBehindAtTip => &[Property::MillisBehind],
-            BrokenTwin::ShardEndWithoutChildren => &[Property::ShardEnd],
+            BrokenTwin::ShardEndWithoutChildren | BrokenTwin::ClosedShardNeverEnds => {
+                &[Property::ShardEnd]
+            }
+            BrokenTwin::InitialSplitFromMaxKey => &[Property::HashPartition],
             BrokenTwin::LenientBase64 => &[Property::ErrorMapping],
             BrokenTwin::RefusedPutStillStored => &[Property::NoLoss, Property::Continuity],
             BrokenTwin::NullMembersInAnswers => &[Property::Wire],
@@ -143,6 +157,8 @@ impl BrokenTwin {
             BrokenTwin::TrimmedRecordsReturned => faults.ignore_retention = true,
             BrokenTwin::ExpiredIteratorAccepted => faults.accept_expired_iterators = true,
             BrokenTwin::ChildNumberedBelowParent => faults.children_numbered_below_parents = true,
+            BrokenTwin::InitialSplitFromMaxKey => faults.initial_split_from_max_key = true,
+            BrokenTwin::ClosedShardNeverEnds => faults.closed_shards_never_end = true,
             _ => {}
         }
         let inner = MemoryStream::with_manual_clock(

@@ -1017,3 +1017,338 @@ fn another_shards_starting_number_is_foreign_to_a_shard() {
     assert_eq!(v.property, Property::ErrorMapping);
     assert!(v.detail.contains("It encodes shardId-000000000001"), "{v}");
 }
+
+fn create_req(shards: i64) -> Request {
+    Request::CreateStream(CreateStreamRequest {
+        stream_name: S.into(),
+        shard_count: shards,
+    })
+}
+
+fn describe_req() -> Request {
+    Request::DescribeStreamSummary(StreamRequest {
+        stream_name: S.into(),
+    })
+}
+
+fn list_req() -> Request {
+    Request::ListShards(ListShardsRequest {
+        stream_name: Some(S.into()),
+        ..ListShardsRequest::default()
+    })
+}
+
+/// `floor(2^128 / n)` by long division of `2^128 = 2 * 2^127`, for `n >= 2` (`2^128` itself
+/// does not fit).
+fn floor_2_pow_128_over(n: u128) -> u128 {
+    let half = 1u128 << 127;
+    2 * (half / n) + (2 * (half % n)) / n
+}
+
+/// The ranges kinesis-semantics §2.4 records for a new stream of `n` shards.
+fn aws_split(n: u32) -> Vec<HashKeyRange> {
+    if n == 1 {
+        return vec![HashKeyRange {
+            start: 0,
+            end: u128::MAX,
+        }];
+    }
+    let h = floor_2_pow_128_over(u128::from(n));
+    (0..u128::from(n))
+        .map(|i| HashKeyRange {
+            start: h * i,
+            end: if i + 1 == u128::from(n) {
+                u128::MAX
+            } else {
+                h * (i + 1) - 1
+            },
+        })
+        .collect()
+}
+
+fn listed_ranges(outcome: &Outcome) -> Vec<HashKeyRange> {
+    match outcome {
+        Ok(Reply::Shards(page)) => page.shards.iter().map(|s| s.hash_key_range).collect(),
+        other => panic!("ListShards: {other:?}"),
+    }
+}
+
+/// The embedded service and the model's own answers split a new stream exactly as AWS does,
+/// and the model admits that split, for 1 to 8 shards.
+#[test]
+fn new_streams_are_split_at_floor_2_pow_128_over_n() {
+    for n in 1..=8u32 {
+        let mut d = Driver {
+            service: MemoryStream::with_manual_clock(
+                MemoryConfig::default(),
+                ManualClock::default(),
+            ),
+            model: Model::new(ModelConfig::default()),
+        };
+        d.call(create_req(i64::from(n)));
+        d.call(describe_req());
+        let before = d.model.checks().clone();
+        let listed: Vec<HashKeyRange> = d.list().iter().map(|s| s.hash_key_range).collect();
+        assert_eq!(listed, aws_split(n), "embedded service, n={n}");
+        // One check per shard the stream was created with, one of the complete listing.
+        assert_eq!(
+            grown(&before, d.model.checks()).get(&Property::HashPartition),
+            Some(&(u64::from(n) + 1))
+        );
+
+        let own = ModelService::default();
+        assert!(dispatch(&own, &create_req(i64::from(n))).is_ok());
+        assert_eq!(
+            listed_ranges(&dispatch(&own, &list_req())),
+            aws_split(n),
+            "ModelService, n={n}"
+        );
+    }
+    assert_eq!(aws_split(2)[1].start, 1u128 << 127);
+    assert_eq!(aws_split(3)[0].end, 113427455640312821154458202477256070484);
+    assert_eq!(
+        aws_split(3)[2].start,
+        226854911280625642308916404954512140970
+    );
+}
+
+/// A two-shard listing whose ranges partition the space at (2^128 - 1) / 2.
+fn split_below_2_pow_127() -> Outcome {
+    let boundary = u128::MAX / 2;
+    let shard = |i: u32, start: u128, end: u128| ShardDescription {
+        shard_id: ShardId::new(i),
+        parent_shard_id: None,
+        adjacent_parent_shard_id: None,
+        hash_key_range: HashKeyRange { start, end },
+        starting_sequence_number: seq(1000 * (u128::from(i) + 1)),
+        ending_sequence_number: None,
+    };
+    Ok(Reply::Shards(ListShardsResponse {
+        shards: vec![shard(0, 0, boundary - 1), shard(1, boundary, u128::MAX)],
+        next_token: None,
+    }))
+}
+
+fn active(open: u32) -> Outcome {
+    Ok(Reply::Summary(StreamSummary {
+        stream_name: S.into(),
+        status: StreamStatus::ACTIVE,
+        retention_period_hours: 24,
+        open_shard_count: open,
+    }))
+}
+
+#[test]
+fn another_initial_split_breaks_hash_partition_and_names_the_expected_ranges() {
+    let mut model = Model::new(ModelConfig::default());
+    model
+        .observe(&create_req(2), &Ok(Reply::Done), Window::at(T0))
+        .expect("create");
+    model
+        .observe(&describe_req(), &active(2), Window::at(T0 + 1))
+        .expect("describe");
+    let before = model.clone();
+    let v = model
+        .observe(&list_req(), &split_below_2_pow_127(), Window::at(T0 + 2))
+        .expect_err("the split differs from floor(2^128/2)");
+    assert_eq!(v.property, Property::HashPartition, "{v}");
+    assert!(
+        v.detail.contains(
+            "shardId-000000000000 [0, 170141183460469231731687303715884105727], \
+             shardId-000000000001 [170141183460469231731687303715884105728, \
+             340282366920938463463374607431768211455]"
+        ),
+        "{v}"
+    );
+
+    // Recorded as a divergence, the split is taken over and the case goes on with it.
+    let mut model = before;
+    let counted = model.checks().clone();
+    model
+        .adopt(&list_req(), &split_below_2_pow_127(), Window::at(T0 + 2))
+        .expect("a partition of the space can be adopted");
+    assert_eq!(model.checks(), &counted, "adopt counts nothing");
+    let ranges: Vec<HashKeyRange> = model
+        .stream(S)
+        .expect("stream")
+        .shards
+        .iter()
+        .map(|s| s.range)
+        .collect();
+    assert_eq!(ranges, listed_ranges(&split_below_2_pow_127()));
+    let on_the_boundary = Request::PutRecord(PutRecordRequest {
+        stream_name: S.into(),
+        partition_key: "k".into(),
+        data: Bytes::from_static(b"x"),
+        explicit_hash_key: Some((u128::MAX / 2).to_string()),
+        sequence_number_for_ordering: None,
+    });
+    model
+        .observe(&on_the_boundary, &put_ok(1, 2100), Window::at(T0 + 3))
+        .expect("routed by the adopted ranges");
+    model
+        .observe(&list_req(), &split_below_2_pow_127(), Window::at(T0 + 4))
+        .expect("the adopted split is the stream's from now on");
+}
+
+#[test]
+fn an_initial_split_that_does_not_partition_the_space_cannot_be_adopted() {
+    let mut model = Model::new(ModelConfig::default());
+    model
+        .observe(&create_req(2), &Ok(Reply::Done), Window::at(T0))
+        .expect("create");
+    model
+        .observe(&describe_req(), &active(2), Window::at(T0 + 1))
+        .expect("describe");
+    let mut gap = split_below_2_pow_127();
+    if let Ok(Reply::Shards(page)) = &mut gap {
+        page.shards[1].hash_key_range.start += 1;
+    }
+    let before = model.stream(S).expect("stream").shards.clone();
+    let err = model
+        .adopt(&list_req(), &gap, Window::at(T0 + 2))
+        .expect_err("a gap in the hash space");
+    assert!(err.reason.contains("do not partition"), "{err}");
+    let after = &model.stream(S).expect("stream").shards;
+    assert_eq!(
+        before.iter().map(|s| s.range).collect::<Vec<_>>(),
+        after.iter().map(|s| s.range).collect::<Vec<_>>(),
+        "unchanged on Err"
+    );
+}
+
+impl Driver {
+    /// What the embedded service answers, without judging it.
+    fn answer(&self, request: &Request) -> Outcome {
+        dispatch(&self.service, request)
+    }
+
+    /// Has the model judge `outcome` for `request`, sent now.
+    fn judge(&mut self, request: &Request, outcome: &Outcome) -> Result<(), Violation> {
+        let now = self.service.now_ms();
+        self.model.observe(request, outcome, Window::at(now))
+    }
+
+    fn iterator_of(&mut self, shard: ShardId, kind: ShardIteratorType) -> String {
+        match self.send(Request::GetShardIterator(GetShardIteratorRequest {
+            stream_name: S.into(),
+            shard_id: shard.to_string(),
+            shard_iterator_type: kind,
+            starting_sequence_number: None,
+            timestamp_ms: None,
+        })) {
+            Ok(Reply::Iterator(it)) => it,
+            other => panic!("GetShardIterator: {other:?}"),
+        }
+    }
+}
+
+/// A one-shard stream with two records (arrived `age_ms` before the split), split in two:
+/// shard 0 is closed.
+fn split_after_two_records(age_ms: u64) -> (Driver, ManualClock) {
+    let clock = ManualClock::default();
+    let mut d = Driver {
+        service: MemoryStream::with_manual_clock(MemoryConfig::default(), clock.clone()),
+        model: Model::new(ModelConfig::default()),
+    };
+    d.call(create_req(1));
+    d.call(describe_req());
+    d.list();
+    d.put("a");
+    d.put("b");
+    clock.advance(age_ms);
+    d.call(Request::SplitShard(SplitShardRequest {
+        stream_name: S.into(),
+        shard_to_split: ShardId::new(0).to_string(),
+        new_starting_hash_key: (1u128 << 127).to_string(),
+    }));
+    d.call(describe_req());
+    assert_eq!(d.list().len(), 3);
+    (d, clock)
+}
+
+/// `outcome`'s page with its NextShardIterator replaced by `next` and no ChildShards.
+fn going_on(outcome: &Outcome, next: &str) -> Outcome {
+    match outcome {
+        Ok(Reply::Records(p)) => Ok(Reply::Records(GetRecordsResponse {
+            next_shard_iterator: Some(next.into()),
+            child_shards: Vec::new(),
+            ..p.clone()
+        })),
+        other => panic!("GetRecords: {other:?}"),
+    }
+}
+
+/// An empty page with `next` as its NextShardIterator.
+fn empty_going_on(next: &str) -> Outcome {
+    page(Vec::new(), Some(next), 0)
+}
+
+#[test]
+fn a_closed_shard_ends_on_its_last_page_or_the_first_empty_page_after_it() {
+    let (mut d, _clock) = split_after_two_records(10);
+    let it = d.iterator_of(ShardId::new(0), ShardIteratorType::TRIM_HORIZON);
+    let read = get_req(&it);
+    let last_page = d.answer(&read);
+    // The page with the last records may carry a non-null iterator (§4.4).
+    d.judge(&read, &going_on(&last_page, "past-the-end"))
+        .expect("the last non-empty page may go on");
+    let past = get_req("past-the-end");
+    // The end on the next, empty page is admitted: null with the children.
+    let mut end = d.answer(&read);
+    if let Ok(Reply::Records(p)) = &mut end {
+        assert!(p.next_shard_iterator.is_none() && !p.child_shards.is_empty());
+        p.records.clear();
+    }
+    let before_end = d.model.clone();
+    let counted = d.model.checks().clone();
+    d.judge(&past, &end)
+        .expect("the end on the first empty page");
+    assert_eq!(
+        grown(&counted, d.model.checks()).get(&Property::ShardEnd),
+        Some(&2),
+        "the page's end and the bound"
+    );
+    // Another empty page that goes on is one too many.
+    d.model = before_end;
+    let v = d
+        .judge(&past, &empty_going_on("still-going"))
+        .expect_err("no end within the bound");
+    assert_eq!(v.property, Property::ShardEnd, "{v}");
+    assert!(
+        v.detail
+            .contains(&format!("within {SHARD_END_WITHIN_EMPTY_PAGES} empty page")),
+        "{v}"
+    );
+}
+
+#[test]
+fn an_iterator_past_the_end_of_a_closed_shard_ends_on_its_first_page() {
+    let (mut d, _clock) = split_after_two_records(10);
+    let latest = d.iterator_of(ShardId::new(0), ShardIteratorType::LATEST);
+    let v = d
+        .judge(&get_req(&latest), &empty_going_on("latest-next"))
+        .expect_err("LATEST on a closed shard is at its end");
+    assert_eq!(v.property, Property::ShardEnd, "{v}");
+    let real = d.answer(&get_req(&latest));
+    d.judge(&get_req(&latest), &real)
+        .expect("the embedded service ends at once");
+}
+
+/// Trimmed records lie before the end: an iterator walking them may get empty pages for
+/// long (kinesis-semantics §11.14), and the bound does not apply there.
+#[test]
+fn empty_pages_over_trimmed_records_of_a_closed_shard_are_not_held_to_the_bound() {
+    let (mut d, _clock) = split_after_two_records(25 * HOUR_MS);
+    let it = d.iterator_of(ShardId::new(0), ShardIteratorType::TRIM_HORIZON);
+    let counted = d.model.checks().clone();
+    d.judge(&get_req(&it), &empty_going_on("walking-1"))
+        .expect("an empty page over trimmed records");
+    d.judge(&get_req("walking-1"), &empty_going_on("walking-2"))
+        .expect("another one");
+    assert_eq!(
+        grown(&counted, d.model.checks()).get(&Property::ShardEnd),
+        Some(&2),
+        "one ShardEnd check per page, no bound check"
+    );
+}

@@ -17,4 +17,29 @@ pub struct Faults {
     pub lose_parent_records_on_reshard: bool,
     /// Children get epoch 0, so their numbers sort below their parents'.
     pub children_numbered_below_parents: bool,
+    /// CreateStream splits the hash space at `(2^128 - 1) / N` instead of `floor(2^128 / N)`
+    /// (see [`split_from_max_key`]).
+    pub initial_split_from_max_key: bool,
+    /// A closed shard never reports its end: after its last record GetRecords keeps answering
+    /// empty pages with a non-null NextShardIterator and no ChildShards.
+    pub closed_shards_never_end: bool,
+}
+
+/// The ranges of a new stream of `n` shards (`n >= 1`) split at `h = (2^128 - 1) / n`: shard
+/// `i` owns `[h*i, h*(i+1) - 1]` and the last shard ends at `2^128 - 1`. They still partition
+/// the space, but wherever `n` divides `2^128` (`n` = 2, 4, 8, ...) every boundary lies one
+/// below AWS's `floor(2^128 / n)` (kinesis-semantics §2.4); for other `n` the two agree.
+pub(crate) fn split_from_max_key(n: u32) -> Vec<crate::types::HashKeyRange> {
+    let n = u128::from(n.max(1));
+    let h = u128::MAX / n;
+    (0..n)
+        .map(|i| crate::types::HashKeyRange {
+            start: h * i,
+            end: if i + 1 == n {
+                u128::MAX
+            } else {
+                h * (i + 1) - 1
+            },
+        })
+        .collect()
 }

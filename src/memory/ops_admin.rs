@@ -73,7 +73,12 @@ impl MemoryStream {
         }
         let now = self.clock.now_ms();
         let mut sequencer = StreamSequencer::new(self.config.seq_format);
-        let shards = HashKeyRange::initial_split(req.shard_count as u32)
+        let ranges = if self.config.faults.initial_split_from_max_key {
+            super::faults::split_from_max_key(req.shard_count as u32)
+        } else {
+            HashKeyRange::initial_split(req.shard_count as u32)
+        };
+        let shards = ranges
             .into_iter()
             .map(|range| new_shard(&mut sequencer, now, range, &[], self.config.faults))
             .collect::<Result<Vec<_>, _>>()?;

@@ -293,7 +293,7 @@ impl MemoryStream {
             MAX_GET_RECORDS_BYTES,
         );
         let millis_behind_latest = page.next_arrival_ms.map_or(0, |a| now.saturating_sub(a));
-        if page.at_end {
+        if page.at_end && !self.config.faults.closed_shards_never_end {
             let child_shards = topology
                 .children_of(id)
                 .map(|c| ChildShard {

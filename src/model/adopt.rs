@@ -3,8 +3,8 @@
 use super::state::{LoggedRecord, Window};
 use super::{Model, Origin};
 use crate::api::{
-    GetRecordsRequest, GetRecordsResponse, Outcome, PutRecordResponse, Reply, Request,
-    SplitShardRequest,
+    GetRecordsRequest, GetRecordsResponse, ListShardsRequest, Outcome, PutRecordResponse, Reply,
+    Request, SplitShardRequest,
 };
 use crate::types::{ErrorKind, SequenceNumber, ShardId, StreamStatus};
 use bytes::Bytes;
@@ -65,7 +65,14 @@ impl Model {
     ///   An unknown outcome (no answer, an untyped 5xx, an unparsable answer) of a mutating
     ///   operation is [`Unrepresentable`]; of a read, `Ok` with nothing changed.
     /// - DescribeStreamSummary and ListShards answered `Ok`: state unchanged. A ListShards
-    ///   NextToken stays unknown to the model.
+    ///   NextToken stays unknown to the model. Two exceptions, where the model learns the shard
+    ///   map from a listing: a listing during an UpdateShardCount is [`Unrepresentable`]; the
+    ///   first complete listing of a new stream whose shards hold ranges other than the split
+    ///   the model requires (kinesis-semantics §2.4) is taken over when it is one page from
+    ///   the start, lists exactly the shards the stream was created with, none of them holds a
+    ///   record yet, their ranges partition the space, and the listing is admissible in every
+    ///   other respect with those ranges; otherwise it is [`Unrepresentable`] (an error
+    ///   answer changes nothing, as everywhere).
     /// - GetShardIterator answered `Ok`: state unchanged, and the iterator stays unknown
     ///   ([`Adopted::next_iterator_known`] is `false`).
     /// - GetRecords answered with a page: when the request's iterator is known, the page's
@@ -103,10 +110,14 @@ impl Model {
                 | Request::GetRecords(_)
         );
         if let Request::ListShards(req) = request {
-            // The model learns the outcome of UpdateShardCount and the initial hash split from
-            // a complete listing; a divergent one (an error included) teaches it nothing.
+            // The model learns the outcome of UpdateShardCount from a complete listing, and
+            // confirms the initial hash split there; a divergent one (an error included)
+            // teaches it nothing, except a different initial split it can take over.
             let stream = req.stream_name.as_deref().and_then(|n| self.streams.get(n));
-            if stream.is_some_and(|s| s.reshape_target.is_some() || s.initial_ranges_unconfirmed) {
+            if stream.is_some_and(|s| s.reshape_target.is_none() && s.initial_ranges_unconfirmed) {
+                return self.adopt_initial_split(req, outcome, window);
+            }
+            if stream.is_some_and(|s| s.reshape_target.is_some()) {
                 return Err(Unrepresentable {
                     operation: op,
                     reason: "the model learns the stream's shard map from this listing, which \
@@ -192,6 +203,81 @@ impl Model {
             },
             _ => Err(self.cannot_follow(request, window)),
         }
+    }
+
+    /// Takes over the initial split a divergent first listing of a new stream shows (see
+    /// [`Model::adopt`]); on `Err` the model is unchanged.
+    fn adopt_initial_split(
+        &mut self,
+        req: &ListShardsRequest,
+        outcome: &Outcome,
+        w: Window,
+    ) -> Result<Adopted, Unrepresentable> {
+        let fail = |reason: String| Unrepresentable {
+            operation: "ListShards",
+            reason,
+        };
+        let page = match outcome {
+            Err(_) => return Ok(Adopted::unchanged()),
+            Ok(Reply::Shards(page)) => page,
+            Ok(other) => return Err(fail(format!("ListShards answered with {other:?}"))),
+        };
+        let from_the_start = req.next_token.is_none() && req.exclusive_start_shard_id.is_none();
+        if !from_the_start || page.next_token.is_some() {
+            return Err(fail(
+                "the model confirms the stream's initial hash split from a complete listing, \
+                 and this divergent listing is only part of one"
+                    .into(),
+            ));
+        }
+        let name = req.stream_name.as_deref().unwrap_or_default();
+        let mut trial = self.clone();
+        let Some(stream) = trial.streams.get_mut(name) else {
+            return Err(fail(format!("the model knows no stream {name}")));
+        };
+        let created_with_stream =
+            |s: &super::ShardState| s.parent.is_none() && s.adjacent_parent.is_none();
+        let initial = stream
+            .shards
+            .iter()
+            .filter(|s| created_with_stream(s))
+            .count();
+        if page.shards.len() != initial {
+            return Err(fail(format!(
+                "the stream was created with {initial} shards, the divergent listing shows {}",
+                page.shards.len()
+            )));
+        }
+        for listed in &page.shards {
+            let shard = stream
+                .shards
+                .get_mut(listed.shard_id.index() as usize)
+                .filter(|s| created_with_stream(s) && s.log.is_empty())
+                .ok_or_else(|| {
+                    fail(format!(
+                        "{} is not a shard the stream was created with and that holds no record yet",
+                        listed.shard_id
+                    ))
+                })?;
+            shard.range = listed.hash_key_range;
+        }
+        stream.open_ranges_partition_the_space().map_err(|d| {
+            fail(format!(
+                "the listed initial ranges do not partition the hash key space: {d}"
+            ))
+        })?;
+        stream.initial_ranges_unconfirmed = false;
+        let checks = trial.checks.clone();
+        let judged = trial.step(&Request::ListShards(req.clone()), Some(outcome), w);
+        trial.checks = checks;
+        trial.judging = false;
+        if let Err(v) = judged {
+            return Err(fail(format!(
+                "the listing diverged in more than its initial hash split: {v}"
+            )));
+        }
+        *self = trial;
+        Ok(Adopted::unchanged())
     }
 
     /// Registers the NextShardIterator of a page read through a known iterator.

@@ -17,6 +17,12 @@
 //!   an internal failure under [`super::ModelConfig::allow_transient_errors`]) counts nothing.
 //! - When the model answers itself ([`super::Model::answer`]) nothing is counted.
 //!
+//! - ShardEnd counts once per page (a null iterator only at a closed shard's end, children
+//!   only with it) and once more for an empty page at or past the last record of a closed
+//!   shard, judged against [`super::SHARD_END_WITHIN_EMPTY_PAGES`]. HashPartition counts once
+//!   per shard a new stream was created with while its first complete listing is judged
+//!   against the split of kinesis-semantics §2.4, and once for that listing's partition of the
+//!   space.
 //! - BatchOrder is judged by the ShardOrder comparison of a PutRecords entry with an earlier
 //!   entry of the same request in the same shard (a failure there is reported as ShardOrder,
 //!   which implies it).

@@ -558,12 +558,11 @@ fn check_known_shard(
     let reshaping = stream.reshape_target.is_some();
     let idx = listed.shard_id.index() as usize;
     let parents_max = parents_last(stream, idx);
-    let learning = stream.initial_ranges_unconfirmed;
+    if stream.initial_ranges_unconfirmed {
+        check_initial_range(stream, idx, listed, checks)?;
+    }
     let shard = &mut stream.shards[idx];
     let lineage = |d: String| Violation::new(Property::Lineage, d);
-    if learning && shard.parent.is_none() && shard.log.is_empty() {
-        shard.range = listed.hash_key_range;
-    }
     checks.record(Property::Lineage);
     if listed.hash_key_range != shard.range
         || listed.parent_shard_id != shard.parent
@@ -671,6 +670,50 @@ fn check_known_shard(
         }
     }
     Ok(())
+}
+
+/// Judges the range a shard the stream was created with is listed with, before the first
+/// complete listing: CreateStream with N shards splits the space at `h = floor(2^128 / N)`,
+/// shard `i` owning `[h*i, h*(i+1) - 1]` and the last ending at `2^128 - 1`, as observed on AWS
+/// (kinesis-semantics §2.4, §11.5). Counts one HashPartition check for such a shard; children
+/// of reshards are judged by their lineage instead.
+fn check_initial_range(
+    stream: &StreamState,
+    idx: usize,
+    listed: &ShardDescription,
+    checks: &mut CheckCounts,
+) -> Result<(), Violation> {
+    let shard = &stream.shards[idx];
+    let created_with_stream = shard.parent.is_none() && shard.adjacent_parent.is_none();
+    if !created_with_stream {
+        return Ok(());
+    }
+    checks.record(Property::HashPartition);
+    if listed.hash_key_range == shard.range {
+        return Ok(());
+    }
+    let initial: Vec<&ShardState> = stream
+        .shards
+        .iter()
+        .filter(|s| s.parent.is_none() && s.adjacent_parent.is_none())
+        .collect();
+    let expected = initial
+        .iter()
+        .map(|s| format!("{} [{}, {}]", s.id, s.range.start, s.range.end))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(Violation::new(
+        Property::HashPartition,
+        format!(
+            "{} listed with range [{}, {}]; a stream created with {} shards splits the hash key \
+             space at floor(2^128/{}) (kinesis-semantics §2.4), expected {expected}",
+            listed.shard_id,
+            listed.hash_key_range.start,
+            listed.hash_key_range.end,
+            initial.len(),
+            initial.len()
+        ),
+    ))
 }
 
 /// The largest number any parent of shard `idx` holds or ends at.

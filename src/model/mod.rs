@@ -43,6 +43,20 @@ pub const MAX_PUT_RECORDS_ENTRIES: usize = 500;
 pub const MAX_GET_RECORDS_BYTES: usize = 10 * 1_048_576;
 /// Largest GetRecords `Limit`.
 pub const MAX_GET_RECORDS_LIMIT: i64 = 10_000;
+/// A reader of a closed shard gets the null NextShardIterator (with its ChildShards) at the
+/// latest on this many-th empty page at or past the shard's last record: after the page that
+/// returned the last record, or from the first page of an iterator that starts past it (LATEST
+/// or AFTER_SEQUENCE_NUMBER of the last record on a closed shard, or any position in a closed
+/// shard without records).
+///
+/// kinesis-semantics §4.4 and §11.11 record exactly two admissible ends: the last non-empty
+/// page carries the null iterator, or the null iterator comes on a later empty response. KCL
+/// accepts an empty page with a non-null iterator as valid (§4.4, `isValidResult`), so the
+/// second shape cannot be refused; but nothing records a longer run of empty pages at a
+/// shard's end (the long runs of §4.3 and §11.14 walk trimmed records, which lie *before* the
+/// end, and are not counted here). One is the smallest bound that admits both recorded
+/// shapes, so that is the bound: the first empty page at the end is the end.
+pub const SHARD_END_WITHIN_EMPTY_PAGES: u32 = 1;
 /// Retention bounds in hours (kinesis-semantics §7).
 pub const RETENTION_HOURS: std::ops::RangeInclusive<i64> = 24..=8760;
 
@@ -96,20 +110,27 @@ struct IteratorState {
     /// in `[from, start_by]`.
     start_by: Option<SequenceNumber>,
     issued: Window,
+    /// How many empty pages with a non-null NextShardIterator the chain this iterator belongs
+    /// to has received at or past the last record of its closed shard (see
+    /// [`SHARD_END_WITHIN_EMPTY_PAGES`]).
+    empty_pages_at_end: u32,
 }
 
 impl IteratorState {
     /// Where the NextShardIterator of a page read through this iterator points: right after
     /// the page's last record, or (an empty page) where this one pointed, issued within `w`.
+    /// The count of empty pages at the shard's end starts again after a page with records
+    /// and is carried over an empty one (the caller counts the empty page itself).
     fn after_page(&self, records: &[crate::types::Record], w: Window) -> IteratorState {
-        let (from, start_by) = match records.last() {
-            Some(last) => (last.sequence_number.successor(), None),
-            None => (self.from, self.start_by),
+        let (from, start_by, empty_pages_at_end) = match records.last() {
+            Some(last) => (last.sequence_number.successor(), None, 0),
+            None => (self.from, self.start_by, self.empty_pages_at_end),
         };
         IteratorState {
             from,
             start_by,
             issued: w,
+            empty_pages_at_end,
             ..self.clone()
         }
     }

@@ -4,7 +4,7 @@ use super::lifecycle::is_expired;
 use super::state::{LoggedRecord, ShardState, StreamState, Window};
 use super::{
     ExpectedError, ITERATOR_TTL_MS, IteratorState, MAX_GET_RECORDS_BYTES, MAX_GET_RECORDS_LIMIT,
-    Model, Observed, Property, Verdict, Violation,
+    Model, Observed, Property, SHARD_END_WITHIN_EMPTY_PAGES, Verdict, Violation,
 };
 use crate::api::{GetRecordsRequest, GetRecordsResponse, GetShardIteratorRequest};
 use crate::types::{
@@ -25,6 +25,10 @@ struct Page {
     /// return an expired record).
     trimmed: bool,
     shard_open: bool,
+    /// True when the shard is closed, no record at all (trimmed or not) lies at or after the
+    /// iterator position, and no reshard of the stream is still pending: an empty page here is
+    /// at the shard's end and counts against [`SHARD_END_WITHIN_EMPTY_PAGES`].
+    at_settled_end: bool,
     expiry_ambiguous: bool,
 }
 
@@ -243,6 +247,7 @@ impl Model {
                 from,
                 start_by,
                 issued: w,
+                empty_pages_at_end: 0,
             },
             ambiguous,
         ))
@@ -344,6 +349,10 @@ impl Model {
             None => 0,
             Some(by) => available.iter().take_while(|r| r.seq < by).count(),
         };
+        // While a reshard is pending the implementation may not have closed the shard yet
+        // (kinesis-semantics §6.1).
+        let at_settled_end =
+            !shard.is_open() && from_position.is_empty() && !stream.transition_pending;
         Ok(Page {
             iterator,
             limit,
@@ -351,6 +360,7 @@ impl Model {
             may_skip,
             trimmed,
             shard_open: shard.is_open(),
+            at_settled_end,
             expiry_ambiguous,
         })
     }
@@ -475,6 +485,11 @@ impl Model {
         // A null iterator only at the end of a closed shard, with its children; children only
         // with a null iterator.
         self.judged(Property::ShardEnd);
+        // An empty page at the end of a closed shard is judged against the bound, too.
+        let empty_at_end = resp.records.is_empty() && page.at_settled_end;
+        if empty_at_end {
+            self.judged(Property::ShardEnd);
+        }
         let strict_tip = self.config.strict_millis_behind && page.shard_open && remaining == 0;
         let stream = &self.streams[&it.stream];
         match &resp.next_shard_iterator {
@@ -544,7 +559,10 @@ impl Model {
                         ),
                     ));
                 }
-                let next = it.after_page(&resp.records, w);
+                let mut next = it.after_page(&resp.records, w);
+                if empty_at_end {
+                    next.empty_pages_at_end = end_within_bound(it)?;
+                }
                 self.remember_iterator(token, next)?;
             }
         }
@@ -616,4 +634,25 @@ fn to_record(r: &LoggedRecord) -> Record {
         data: r.data.clone(),
         approximate_arrival_ms: r.arrival.mid(),
     }
+}
+
+/// Judges an empty page with a non-null NextShardIterator read through `it` at the end of its
+/// closed shard: admissible only while the chain has had fewer than
+/// [`SHARD_END_WITHIN_EMPTY_PAGES`] empty pages there, this one included. Returns that count.
+fn end_within_bound(it: &IteratorState) -> Result<u32, Violation> {
+    let empty_pages = it.empty_pages_at_end.saturating_add(1);
+    if empty_pages >= SHARD_END_WITHIN_EMPTY_PAGES {
+        return Err(Violation::new(
+            Property::ShardEnd,
+            format!(
+                "closed shard {} answered empty page {empty_pages} at or past its last \
+                     record with a non-null NextShardIterator and no ChildShards; the end (a \
+                     null NextShardIterator with ChildShards) must come on the last page with \
+                     records or within {SHARD_END_WITHIN_EMPTY_PAGES} empty page(s) after it \
+                     (kinesis-semantics §4.4, §11.11)",
+                it.shard
+            ),
+        ));
+    }
+    Ok(empty_pages)
 }

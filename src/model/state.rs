@@ -127,9 +127,11 @@ pub struct StreamState {
     pub sequencer: StreamSequencer,
     /// Set by UpdateShardCount until a complete listing shows the new shard map.
     pub reshape_target: Option<u32>,
-    /// True until a complete listing has shown the ranges the stream was created with: the
-    /// initial split of the hash space is undocumented (kinesis-semantics §2.4, §11.5), so the
-    /// model learns it, checking only that the ranges partition the space.
+    /// True until a complete listing has shown the ranges the stream was created with. Until
+    /// then every listed shard the stream was created with must hold exactly its range of the
+    /// split AWS was observed to make, `floor(2^128 / N)` (kinesis-semantics §2.4, §11.5;
+    /// [`HashKeyRange::initial_split`]). [`super::Model::adopt`] can take a different split
+    /// from a complete listing that diverged, as long as it partitions the space.
     pub initial_ranges_unconfirmed: bool,
     /// Times of recent UpdateShardCount calls (at most 10 per rolling 24 h).
     pub scaling_calls_ms: Vec<u64>,

@@ -175,6 +175,41 @@ mod tests {
         assert_eq!(HashKeyRange::initial_split(1), vec![HashKeyRange::ALL]);
     }
 
+    /// `floor(2^128 / n)` by long division of `2^128 = 2 * 2^127`, independent of the
+    /// overflow-avoiding arithmetic in [`HashKeyRange::initial_split`]; `n >= 2` (`2^128`
+    /// itself does not fit).
+    fn floor_2_pow_128_over(n: u128) -> u128 {
+        let half = 1u128 << 127;
+        2 * (half / n) + (2 * (half % n)) / n
+    }
+
+    #[test]
+    fn initial_split_boundaries_are_multiples_of_floor_2_pow_128_over_n() {
+        assert_eq!(HashKeyRange::initial_split(1), vec![HashKeyRange::ALL]);
+        for n in 2..=8u32 {
+            let h = floor_2_pow_128_over(u128::from(n));
+            let split = HashKeyRange::initial_split(n);
+            assert_eq!(split.len(), n as usize, "n={n}");
+            for (i, range) in split.iter().enumerate() {
+                let i = i as u128;
+                assert_eq!(range.start, h * i, "n={n} shard {i} start");
+                let end = if i + 1 == u128::from(n) {
+                    MAX_HASH_KEY
+                } else {
+                    h * (i + 1) - 1
+                };
+                assert_eq!(range.end, end, "n={n} shard {i} end");
+            }
+        }
+        // The recorded AWS values (kinesis-semantics §2.4).
+        assert_eq!(floor_2_pow_128_over(2), 1u128 << 127);
+        assert_eq!(HashKeyRange::initial_split(4)[2].start, 1u128 << 127);
+        assert_eq!(HashKeyRange::initial_split(8)[4].start, 1u128 << 127);
+        let three = HashKeyRange::initial_split(3);
+        assert_eq!(three[1].start, 113427455640312821154458202477256070485);
+        assert_eq!(three[1].end, 226854911280625642308916404954512140969);
+    }
+
     #[test]
     fn partition_key_limits_count_characters() {
         assert!(PartitionKey::parse(&"é".repeat(256), "pk").is_ok());
