@@ -3,8 +3,8 @@
 use super::lifecycle::is_expired;
 use super::state::{LoggedRecord, ShardState, StreamState, Window};
 use super::{
-    ExpectedError, ITERATOR_TTL_MS, IteratorState, MAX_GET_RECORDS_BYTES, MAX_GET_RECORDS_LIMIT,
-    Model, Observed, Property, Verdict, Violation,
+    ExpectedError, ITERATOR_TTL_MS, IteratorState, LATE_ITERATOR_USE_MS, MAX_GET_RECORDS_BYTES,
+    MAX_GET_RECORDS_LIMIT, Model, Observed, Property, Verdict, Violation,
 };
 use crate::api::{GetRecordsRequest, GetRecordsResponse, GetShardIteratorRequest};
 use crate::types::{
@@ -25,7 +25,13 @@ struct Page {
     /// return an expired record).
     trimmed: bool,
     shard_open: bool,
+    /// True when the iterator's age may lie on either side of its lifetime (within the clock
+    /// tolerance): expired and unexpired answers are both admissible.
     expiry_ambiguous: bool,
+    /// The least the iterator's age can be at this request (ms).
+    age_min: u64,
+    /// The most the iterator's age can be at this request (ms).
+    age_max: u64,
 }
 
 impl Model {
@@ -259,6 +265,19 @@ impl Model {
             Err(e) => return self.expect_error(e, obs, "GetRecords"),
         };
         let observed = match obs {
+            Some(Err(e))
+                if e.kind == ErrorKind::ExpiredIteratorException && !page.expiry_ambiguous =>
+            {
+                self.judged(Property::Expiry);
+                return Err(Violation::new(
+                    Property::Expiry,
+                    format!(
+                        "GetRecords: ExpiredIteratorException for an iterator issued {} to {} ms \
+                         earlier; an iterator stays valid for {ITERATOR_TTL_MS} ms: {}",
+                        page.age_min, page.age_max, e.message
+                    ),
+                ));
+            }
             Some(Err(e)) => {
                 let also: &[ErrorKind] = if page.expiry_ambiguous {
                     &[ErrorKind::ExpiredIteratorException]
@@ -268,7 +287,13 @@ impl Model {
                 self.admit_error(e, also, "GetRecords")?;
                 return Ok(Err(e.clone()));
             }
-            Some(Ok(r)) => r.clone(),
+            Some(Ok(r)) => {
+                // Not expired: evidence for P13 only late in the iterator's lifetime.
+                if !page.expiry_ambiguous && page.age_min >= LATE_ITERATOR_USE_MS {
+                    self.judged(Property::Expiry);
+                }
+                r.clone()
+            }
             None => self.own_page(&page, w),
         };
         self.check_page(&page, &observed, w)?;
@@ -352,6 +377,8 @@ impl Model {
             trimmed,
             shard_open: shard.is_open(),
             expiry_ambiguous,
+            age_min,
+            age_max,
         })
     }
 
