@@ -42,6 +42,8 @@ pub enum BrokenTwin {
     PutRecordsReordered,
     /// Iterators never expire.
     ExpiredIteratorAccepted,
+    /// Iterators expire after 280 s instead of 300 s.
+    IteratorExpiresEarly,
     /// Child shards are numbered below their parents.
     ChildNumberedBelowParent,
     /// MillisBehindLatest is 1 at the tip of a shard.
@@ -64,7 +66,7 @@ pub enum BrokenTwin {
 
 impl BrokenTwin {
     /// Every twin.
-    pub const ALL: [BrokenTwin; 20] = [
+    pub const ALL: [BrokenTwin; 21] = [
         BrokenTwin::AfterSequenceNumberInclusive,
         BrokenTwin::LatestIncludesLastRecord,
         BrokenTwin::LittleEndianHashKey,
@@ -77,6 +79,7 @@ impl BrokenTwin {
         BrokenTwin::Rejects256CharKey,
         BrokenTwin::PutRecordsReordered,
         BrokenTwin::ExpiredIteratorAccepted,
+        BrokenTwin::IteratorExpiresEarly,
         BrokenTwin::ChildNumberedBelowParent,
         BrokenTwin::MillisBehindAtTip,
         BrokenTwin::ShardEndWithoutChildren,
@@ -92,7 +95,8 @@ impl BrokenTwin {
         match self {
             BrokenTwin::AfterSequenceNumberInclusive
             | BrokenTwin::LatestIncludesLastRecord
-            | BrokenTwin::ExpiredIteratorAccepted => Area::Iterators,
+            | BrokenTwin::ExpiredIteratorAccepted
+            | BrokenTwin::IteratorExpiresEarly => Area::Iterators,
             BrokenTwin::LittleEndianHashKey
             | BrokenTwin::ExplicitHashKeyIgnored
             | BrokenTwin::InitialSplitFromMaxKey => Area::Routing,
@@ -134,7 +138,9 @@ impl BrokenTwin {
                 Property::BatchOrder,
                 Property::Routing,
             ],
-            BrokenTwin::ExpiredIteratorAccepted => &[Property::Expiry],
+            BrokenTwin::ExpiredIteratorAccepted | BrokenTwin::IteratorExpiresEarly => {
+                &[Property::Expiry]
+            }
             BrokenTwin::ChildNumberedBelowParent => &[Property::CrossReshardOrder],
             BrokenTwin::MillisBehindAtTip => &[Property::MillisBehind],
             BrokenTwin::ShardEndWithoutChildren | BrokenTwin::ClosedShardNeverEnds => {
@@ -156,6 +162,9 @@ impl BrokenTwin {
             BrokenTwin::WritesOnClosedShard => faults.writes_on_closed_shards = true,
             BrokenTwin::TrimmedRecordsReturned => faults.ignore_retention = true,
             BrokenTwin::ExpiredIteratorAccepted => faults.accept_expired_iterators = true,
+            BrokenTwin::IteratorExpiresEarly => {
+                faults.iterator_lifetime_ms = Some(EARLY_ITERATOR_LIFETIME_MS)
+            }
             BrokenTwin::ChildNumberedBelowParent => faults.children_numbered_below_parents = true,
             BrokenTwin::InitialSplitFromMaxKey => faults.initial_split_from_max_key = true,
             BrokenTwin::ClosedShardNeverEnds => faults.closed_shards_never_end = true,
@@ -175,6 +184,10 @@ impl BrokenTwin {
         })
     }
 }
+
+/// How long [`BrokenTwin::IteratorExpiresEarly`]'s iterators live: 20 s short of Kinesis's
+/// 300 s, so only a use late in an iterator's lifetime shows the defect.
+pub const EARLY_ITERATOR_LIFETIME_MS: u64 = 280_000;
 
 /// The embedded service behind a defect injected at the API boundary.
 struct Twin {

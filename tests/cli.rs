@@ -65,3 +65,35 @@ fn a_passing_run_exits_zero_and_a_broken_twin_exits_one() {
     assert_eq!(code, Some(1), "{stdout}");
     assert!(stdout.contains("distinct unrecorded finding"), "{stdout}");
 }
+
+#[test]
+fn slow_checks_expiry_with_clock_control_and_shows_the_twin_that_expires_early() {
+    let (code, stdout, _) = seqcheck(&["check", "--cases", "2", "--areas", "routing", "--slow"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("expiry (slow)"))
+        .unwrap_or_else(|| panic!("no slow row in\n{stdout}"));
+    assert!(row.contains("passed"), "{row}");
+    assert!(stdout.contains("(2 Expiry checks)"), "{stdout}");
+    let (code, stdout, _) = seqcheck(&[
+        "check",
+        "--cases",
+        "2",
+        "--areas",
+        "routing",
+        "--slow",
+        "--twin",
+        "iterator-expires-early",
+    ]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.contains("counterexample in slow check `expiry (slow)`"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ExpiredIteratorException"), "{stdout}");
+    // Without --slow nothing of it runs.
+    let (code, stdout, _) = seqcheck(&["check", "--cases", "2", "--areas", "routing"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(!stdout.contains("expiry (slow)"), "{stdout}");
+}

@@ -4,9 +4,10 @@ use super::{CliError, table};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqcheck::conformance::{
-    Area, AreaReport, AreaStatus, Restart, RunConfig, in_process_memory, in_process_model,
-    run_areas,
+    Area, AreaReport, AreaStatus, Restart, RunConfig, Scope, SlowCheck, SlowReport, expiry_holds,
+    in_process_memory, in_process_model, run_areas, run_slow_check,
 };
+use seqcheck::model::Property;
 use seqcheck::mutants::BrokenTwin;
 use seqcheck::service::StreamService;
 use std::process::ExitCode;
@@ -72,6 +73,11 @@ pub struct CheckArgs {
     /// shrunk and the run goes on; without it, the areas after a crash are not run.
     #[arg(long, requires = "endpoint")]
     restart_cmd: Option<String>,
+    /// After the areas, also run the slow checks: iterator expiry (P13) with one iterator
+    /// held 290 s (it must still work) and one held past 300 s (it must be expired). About
+    /// 5 minutes against an endpoint; instant with clock control (embedded service, model).
+    #[arg(long)]
+    slow: bool,
 }
 
 /// Exit status: every requested area was checked and nothing unrecorded was found.
@@ -93,7 +99,16 @@ struct RunReport<'a> {
     unsupported: &'a [String],
     seed: u64,
     cases_per_area: u32,
-    areas: &'a [AreaReport],
+    /// The areas, then the slow checks, each in the same shape.
+    areas: Vec<Row<'a>>,
+}
+
+/// One entry of the report's `areas`: an area or a slow check.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Row<'a> {
+    Area(&'a AreaReport),
+    Slow(&'a SlowReport),
 }
 
 pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
@@ -232,9 +247,34 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
     bar.set_message(implementation.clone());
     let reports = run_areas(&*factory, &areas, &cfg, &tick);
     bar.finish_and_clear();
-    println!("{}", table::render(&implementation, &reports));
+    let slow = if args.slow {
+        run_slow(&*factory, &cfg, &reports)
+    } else {
+        Vec::new()
+    };
+    let rows: Vec<table::Row> = reports
+        .iter()
+        .map(table::Row::from)
+        .chain(slow.iter().map(table::Row::from))
+        .collect();
+    println!("{}", table::render(&implementation, &rows));
+    // Without clock control only `--slow` reaches Expiry: say so where it is not reached.
+    let clockless = !factory().capabilities().clock_control;
+    let hint = clockless && !args.slow;
     for r in &reports {
-        print_area(r);
+        print_area(r, hint);
+    }
+    for r in &slow {
+        print_area(r, false);
+        if matches!(r.status, AreaStatus::Passed) {
+            let (valid, expired) = expiry_holds(cfg.model.clock_tolerance_ms);
+            println!(
+                "{}: an iterator used {valid} ms after issue worked and returned the record, one \
+                 used {expired} ms after issue was expired ({} Expiry checks)",
+                r.area,
+                r.checks.get(Property::Expiry)
+            );
+        }
     }
     if args.json.is_some() || args.markdown.is_some() {
         let report = RunReport {
@@ -242,7 +282,11 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             unsupported: &unsupported,
             seed: args.seed,
             cases_per_area: args.cases,
-            areas: &reports,
+            areas: reports
+                .iter()
+                .map(Row::Area)
+                .chain(slow.iter().map(Row::Slow))
+                .collect(),
         };
         let json = serde_json::to_string_pretty(&report)?;
         if let Some(path) = &args.json {
@@ -255,12 +299,52 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             super::matrix::single(&json, path, args.expectations.as_deref())?;
         }
     }
-    Ok(ExitCode::from(verdict(&reports)))
+    Ok(ExitCode::from(verdict(&reports, &slow)))
+}
+
+/// Runs every slow check after the areas, each with a progress bar over the time it holds
+/// iterators. When the service went down during the areas they are not run.
+fn run_slow(
+    factory: &(dyn Fn() -> Arc<dyn StreamService> + Sync),
+    cfg: &RunConfig,
+    reports: &[AreaReport],
+) -> Vec<SlowReport> {
+    let down = reports.iter().find_map(|r| match &r.status {
+        AreaStatus::NotRun { reason } => Some(reason.clone()),
+        _ => None,
+    });
+    SlowCheck::ALL
+        .iter()
+        .map(|&check| {
+            if let Some(reason) = &down {
+                let status = AreaStatus::NotRun {
+                    reason: reason.clone(),
+                };
+                return SlowReport::empty(check, status);
+            }
+            let hold = check.hold_ms(cfg.model.clock_tolerance_ms);
+            let bar = ProgressBar::new(hold);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} {msg:<24} [{bar:32}] {elapsed} of the holds (eta {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_message(format!("{check}: holding iterators"));
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            let report = run_slow_check(factory, check, cfg, &|ms| bar.inc(ms));
+            bar.finish_and_clear();
+            report
+        })
+        .collect()
 }
 
 /// Everything a person needs about one area beyond the table: findings, why cases ended
 /// early, recorded divergences seen.
-fn print_area(r: &AreaReport) {
+/// `slow_hint`: the implementation has no clock control and `--slow` was not given, so an
+/// unreached Expiry says how to reach it.
+fn print_area<A: Scope>(r: &AreaReport<A>, slow_hint: bool) {
     match &r.status {
         AreaStatus::Failed { findings } => {
             println!(
@@ -291,8 +375,16 @@ fn print_area(r: &AreaReport) {
             .map(|p| format!("{p:?}"))
             .collect();
         if !unreached.is_empty() {
+            let hint = if slow_hint
+                && r.checks.get(Property::Expiry) == 0
+                && r.area.targets().contains(&Property::Expiry)
+            {
+                " (without clock control only `--slow` reaches Expiry, in about 5 minutes)"
+            } else {
+                ""
+            };
             println!(
-                "{}: not reached (0 checks), so not passed either: {}",
+                "{}: not reached (0 checks), so not passed either: {}{hint}",
                 r.area,
                 unreached.join(", ")
             );
@@ -332,20 +424,40 @@ fn print_area(r: &AreaReport) {
     }
 }
 
-/// The exit status for a run's reports, with a closing line saying why.
-fn verdict(reports: &[AreaReport]) -> u8 {
-    let findings: u64 = reports.iter().map(|r| r.distinct_findings).sum();
-    let unchecked: Vec<String> = reports
+/// The exit status for a run's reports (areas, then slow checks), with a closing line saying
+/// why.
+fn verdict(reports: &[AreaReport], slow: &[SlowReport]) -> u8 {
+    let rows: Vec<(String, &AreaStatus, u64, bool)> = reports
+        .iter()
+        .map(|r| {
+            (
+                r.area.to_string(),
+                &r.status,
+                r.distinct_findings,
+                r.was_checked(),
+            )
+        })
+        .chain(slow.iter().map(|r| {
+            (
+                r.area.to_string(),
+                &r.status,
+                r.distinct_findings,
+                r.was_checked(),
+            )
+        }))
+        .collect();
+    let findings: u64 = rows.iter().map(|r| r.2).sum();
+    let unchecked: Vec<String> = rows
         .iter()
         .filter(|r| {
             matches!(
-                r.status,
+                r.1,
                 AreaStatus::Indeterminate { .. } | AreaStatus::NotRun { .. }
             )
         })
-        .map(|r| r.area.to_string())
+        .map(|r| r.0.clone())
         .collect();
-    let checked = reports.iter().filter(|r| r.was_checked()).count();
+    let checked = rows.iter().filter(|r| r.3).count();
     if findings > 0 {
         println!("{findings} distinct unrecorded finding(s)");
         EXIT_FINDINGS

@@ -20,6 +20,9 @@ pub const MAX_LIST_PAGES: usize = 100;
 /// shard's end, its tip or its last acknowledged record makes the case indeterminate.
 pub const MAX_DRAIN_PAGES: usize = 200;
 
+/// Longest sleep between two reports of a real-time hold to its observer.
+const HOLD_SLICE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `text` with every run of whitespace (line breaks included) turned into one space.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -32,6 +35,10 @@ pub enum Action {
     Call(Request, Outcome),
     /// The implementation's clock was moved forward.
     AdvanceClock(u64),
+    /// The harness waited this many ms in real time (an implementation without clock control),
+    /// then sent one unjudged DescribeStreamSummary of a stream that does not exist, so that
+    /// connections the service closed while idle are dropped before the case goes on.
+    Slept(u64),
     /// A request withheld because the implementation cannot survive it (the hazard's id).
     NotSent(Request, String),
 }
@@ -180,6 +187,7 @@ pub struct Executor<'a> {
     own_checks: CheckCounts,
     server_error_runs: usize,
     poll_sleep: std::time::Duration,
+    on_hold: Option<&'a dyn Fn(u64)>,
 }
 
 impl<'a> Executor<'a> {
@@ -204,6 +212,7 @@ impl<'a> Executor<'a> {
             hits: Vec::new(),
             own_checks: CheckCounts::default(),
             server_error_runs: 0,
+            on_hold: None,
             poll_sleep: if real_clock {
                 std::time::Duration::from_millis(20)
             } else {
@@ -240,6 +249,14 @@ impl<'a> Executor<'a> {
     /// [`Stop::Departed`]. 0 (the default) never does this.
     pub fn replaying_server_errors(mut self, runs: usize) -> Self {
         self.server_error_runs = runs;
+        self
+    }
+
+    /// Calls `observer` with the milliseconds that passed, as they pass, during every
+    /// [`Op::Hold`] (at least once a second while sleeping in real time), e.g. for a progress
+    /// bar.
+    pub fn reporting_holds(mut self, observer: &'a dyn Fn(u64)) -> Self {
+        self.on_hold = Some(observer);
         self
     }
 
@@ -685,6 +702,7 @@ impl<'a> Executor<'a> {
                     self.skipped += 1;
                 }
             }
+            Op::Hold { ms } => self.hold(*ms)?,
             Op::Retention {
                 stream,
                 increase,
@@ -769,6 +787,51 @@ impl<'a> Executor<'a> {
                 }))?;
             }
         }
+        Ok(())
+    }
+
+    /// Lets `ms` of the implementation's time pass: advances its clock when it has clock
+    /// control (a clock that refuses makes the case indeterminate), else sleeps in real time,
+    /// in slices of at most [`HOLD_SLICE`], then wakes the connection (see [`Action::Slept`]).
+    /// Takes at most `ms` plus one slice and one request of real time.
+    fn hold(&mut self, ms: u64) -> Result<(), Stop> {
+        let action = if self.service.capabilities().clock_control {
+            self.service.advance_clock(ms).map_err(|e| {
+                Stop::Indeterminate(format!(
+                    "the clock could not be advanced by {ms} ms: {}",
+                    e.message
+                ))
+            })?;
+            if let Some(observe) = self.on_hold {
+                observe(ms);
+            }
+            Action::AdvanceClock(ms)
+        } else {
+            let start = std::time::Instant::now();
+            let total = std::time::Duration::from_millis(ms);
+            let mut reported = 0u64;
+            while let Some(left) = total.checked_sub(start.elapsed()).filter(|d| !d.is_zero()) {
+                std::thread::sleep(left.min(HOLD_SLICE));
+                let passed = u64::try_from(start.elapsed().as_millis())
+                    .unwrap_or(u64::MAX)
+                    .min(ms);
+                if let Some(observe) = self.on_hold {
+                    observe(passed - reported);
+                }
+                reported = passed;
+            }
+            // A client's idle connection may have been closed by the service meanwhile, and
+            // the client only notices when it next uses it: let this request absorb that, not
+            // the case's next one. Its answer says nothing about the implementation.
+            let _ = self.service.describe_stream_summary(&StreamRequest {
+                stream_name: format!("{}-wake", self.names[0]),
+            });
+            Action::Slept(ms)
+        };
+        self.steps.push(Step {
+            number: self.steps.len() + 1,
+            action,
+        });
         Ok(())
     }
 

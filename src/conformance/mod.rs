@@ -18,6 +18,7 @@ mod regressions;
 mod report;
 mod runner;
 mod shrink;
+mod slow;
 mod tally;
 pub mod workload;
 
@@ -34,6 +35,10 @@ pub use report::{
     render_steps, request,
 };
 pub use runner::{Factory, RunConfig, run_area, run_areas};
+pub use slow::{
+    EXPIRED_MARGIN_MS, SlowCheck, SlowReport, VALID_HOLD_MS, expiry_case, expiry_holds,
+    run_slow_check,
+};
 
 use crate::clock::ManualClock;
 use crate::memory::{MemoryConfig, MemoryStream};
@@ -155,6 +160,18 @@ impl Area {
             }
             _ => None,
         }
+    }
+}
+
+/// What one row of a run report covers: a generated [`Area`] or a [`SlowCheck`].
+pub trait Scope: Copy + fmt::Display {
+    /// The properties a passing row gives real evidence for.
+    fn targets(self) -> &'static [Property];
+}
+
+impl Scope for Area {
+    fn targets(self) -> &'static [Property] {
+        Area::targets(self)
     }
 }
 

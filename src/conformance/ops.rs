@@ -228,8 +228,15 @@ pub enum Op {
         /// Quarter steps of the open count.
         quarters: u8,
     },
-    /// Advance the implementation's clock.
+    /// Advance the implementation's clock (skipped when it has no clock control).
     Wait {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Let `ms` of the implementation's time pass whatever its clock: advance it when it has
+    /// clock control, else wait in real time. No generator emits it (a generated case never
+    /// sleeps); the slow checks (`super::slow`) build their cases with it.
+    Hold {
         /// Milliseconds.
         ms: u64,
     },

@@ -9,8 +9,12 @@ use std::fmt::{self, Write as _};
 /// A minimal failing case: the steps that lead to a violation, and how to replay it.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Counterexample {
-    /// The area whose generator found it.
+    /// The area whose generator found it (for a slow check, the area whose properties it
+    /// judges).
     pub area: Area,
+    /// The slow check whose fixed scenario found it (`None`: a generated, shrunk case).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
     /// The implementation under test.
     pub implementation: String,
     /// The run's seed.
@@ -31,13 +35,21 @@ impl fmt::Display for Counterexample {
             FindingKind::Violation => "counterexample".to_owned(),
             kind => format!("{} finding", kind.word()),
         };
-        writeln!(
-            f,
-            "{what} in area `{}` against {} ({} steps after shrinking):",
-            self.area,
-            self.implementation,
-            self.steps.len()
-        )?;
+        match &self.scenario {
+            None => writeln!(
+                f,
+                "{what} in area `{}` against {} ({} steps after shrinking):",
+                self.area,
+                self.implementation,
+                self.steps.len()
+            )?,
+            Some(check) => writeln!(
+                f,
+                "{what} in slow check `{check}` against {} ({} steps of a fixed scenario):",
+                self.implementation,
+                self.steps.len()
+            )?,
+        }
         for s in &self.steps {
             writeln!(f, "  {s}")?;
         }
@@ -61,6 +73,10 @@ pub fn render_steps(steps: &[Step]) -> Vec<String> {
                 outcome(out)
             ),
             Action::AdvanceClock(ms) => format!("#{:<3} (clock advances {ms} ms)", s.number),
+            Action::Slept(ms) => format!(
+                "#{:<3} (waits {ms} ms in real time, then refreshes idle connections)",
+                s.number
+            ),
             Action::NotSent(req, hazard) => format!(
                 "#{:<3} {}\n       -> not sent (hazard `{hazard}`: the implementation cannot survive it)",
                 s.number,
@@ -376,11 +392,12 @@ pub enum AreaStatus {
     },
 }
 
-/// The result of one area.
+/// The result of one area, or (with `A` = [`super::SlowCheck`]) of one slow check: both are
+/// rows of the same run report, in the same shape.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct AreaReport {
-    /// The area.
-    pub area: Area,
+pub struct AreaReport<A = Area> {
+    /// The area (or slow check).
+    pub area: A,
     /// The verdict.
     #[serde(flatten)]
     pub status: AreaStatus,
@@ -412,9 +429,9 @@ pub struct AreaReport {
     pub seconds: f64,
 }
 
-impl AreaReport {
+impl<A> AreaReport<A> {
     /// An area with no cases run yet, in `status`.
-    pub fn empty(area: Area, status: AreaStatus) -> Self {
+    pub fn empty(area: A, status: AreaStatus) -> Self {
         AreaReport {
             area,
             status,

@@ -432,6 +432,7 @@ impl AreaRun<'_> {
     ) -> Counterexample {
         Counterexample {
             area: self.area,
+            scenario: None,
             implementation: self.implementation.clone(),
             seed: self.cfg.seed,
             kind,

@@ -13,6 +13,8 @@ pub struct Faults {
     pub ignore_retention: bool,
     /// GetRecords never reports an expired iterator.
     pub accept_expired_iterators: bool,
+    /// Iterators expire after this many ms instead of 300 s (`None`: the real lifetime).
+    pub iterator_lifetime_ms: Option<u64>,
     /// A split or merge drops the parents' records.
     pub lose_parent_records_on_reshard: bool,
     /// Children get epoch 0, so their numbers sort below their parents'.

@@ -268,7 +268,12 @@ impl MemoryStream {
         let token = IteratorToken::decode(self.secret, &req.shard_iterator)
             .ok_or_else(|| KinesisError::invalid_argument("Invalid ShardIterator."))?;
         let now = self.clock.now_ms();
-        if now.saturating_sub(token.issued_ms) > ITERATOR_TTL_MS
+        let lifetime = self
+            .config
+            .faults
+            .iterator_lifetime_ms
+            .unwrap_or(ITERATOR_TTL_MS);
+        if now.saturating_sub(token.issued_ms) > lifetime
             && !self.config.faults.accept_expired_iterators
         {
             return Err(KinesisError::expired_iterator(format!(

@@ -10,6 +10,12 @@
 //!   has not learned yet, CrossReshardOrder for a shard without parents, OrderingNumber when the
 //!   ordering number belongs to another shard, Retention on a page whose range holds no expired
 //!   record, Continuity for an iterator string seen for the first time.
+//! - Expiry is counted when an iterator is used past its lifetime (the answer must be
+//!   ExpiredIteratorException), when an unexpired one is answered ExpiredIteratorException (a
+//!   failed check), and when a successful read uses an iterator held at least
+//!   [`super::LATE_ITERATOR_USE_MS`]: a read through a young iterator is no evidence about
+//!   expiry, so it is not counted. Nothing is counted within the clock tolerance of the
+//!   boundary, where both answers are admissible.
 //! - A check switched off by configuration is not counted: MillisBehind without
 //!   [`super::ModelConfig::strict_millis_behind`], the AWS-layout part of Format without
 //!   [`super::ModelConfig::require_aws_layout`].

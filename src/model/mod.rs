@@ -33,6 +33,11 @@ use std::collections::{BTreeMap, HashMap};
 
 /// How long an iterator stays valid (kinesis-semantics §3.3).
 pub const ITERATOR_TTL_MS: u64 = 300_000;
+/// The age from which a successful GetRecords counts as an Expiry judgement ("not before"):
+/// the last minute of an iterator's lifetime, where an early expiry shows. Younger iterators
+/// are still judged (an ExpiredIteratorException for any unexpired iterator is an Expiry
+/// violation), but their successful uses are no evidence that P13 was exercised.
+pub const LATE_ITERATOR_USE_MS: u64 = ITERATOR_TTL_MS - 60_000;
 /// Largest `Data` blob (kinesis-semantics §5.1).
 pub const MAX_DATA_BYTES: usize = 1_048_576;
 /// Largest PutRecords request, keys included (kinesis-semantics §5.2).

@@ -3,8 +3,9 @@
 use super::lifecycle::is_expired;
 use super::state::{LoggedRecord, ShardState, StreamState, Window};
 use super::{
-    ExpectedError, ITERATOR_TTL_MS, IteratorState, MAX_GET_RECORDS_BYTES, MAX_GET_RECORDS_LIMIT,
-    Model, Observed, Property, SHARD_END_WITHIN_EMPTY_PAGES, Verdict, Violation,
+    ExpectedError, ITERATOR_TTL_MS, IteratorState, LATE_ITERATOR_USE_MS, MAX_GET_RECORDS_BYTES,
+    MAX_GET_RECORDS_LIMIT, Model, Observed, Property, SHARD_END_WITHIN_EMPTY_PAGES, Verdict,
+    Violation,
 };
 use crate::api::{GetRecordsRequest, GetRecordsResponse, GetShardIteratorRequest};
 use crate::types::{
@@ -29,7 +30,13 @@ struct Page {
     /// iterator position, and no reshard of the stream is still pending: an empty page here is
     /// at the shard's end and counts against [`SHARD_END_WITHIN_EMPTY_PAGES`].
     at_settled_end: bool,
+    /// True when the iterator's age may lie on either side of its lifetime (within the clock
+    /// tolerance): expired and unexpired answers are both admissible.
     expiry_ambiguous: bool,
+    /// The least the iterator's age can be at this request (ms).
+    age_min: u64,
+    /// The most the iterator's age can be at this request (ms).
+    age_max: u64,
 }
 
 impl Model {
@@ -264,6 +271,19 @@ impl Model {
             Err(e) => return self.expect_error(e, obs, "GetRecords"),
         };
         let observed = match obs {
+            Some(Err(e))
+                if e.kind == ErrorKind::ExpiredIteratorException && !page.expiry_ambiguous =>
+            {
+                self.judged(Property::Expiry);
+                return Err(Violation::new(
+                    Property::Expiry,
+                    format!(
+                        "GetRecords: ExpiredIteratorException for an iterator issued {} to {} ms \
+                         earlier; an iterator stays valid for {ITERATOR_TTL_MS} ms: {}",
+                        page.age_min, page.age_max, e.message
+                    ),
+                ));
+            }
             Some(Err(e)) => {
                 let also: &[ErrorKind] = if page.expiry_ambiguous {
                     &[ErrorKind::ExpiredIteratorException]
@@ -273,7 +293,13 @@ impl Model {
                 self.admit_error(e, also, "GetRecords")?;
                 return Ok(Err(e.clone()));
             }
-            Some(Ok(r)) => r.clone(),
+            Some(Ok(r)) => {
+                // Not expired: evidence for P13 only late in the iterator's lifetime.
+                if !page.expiry_ambiguous && page.age_min >= LATE_ITERATOR_USE_MS {
+                    self.judged(Property::Expiry);
+                }
+                r.clone()
+            }
             None => self.own_page(&page, w),
         };
         self.check_page(&page, &observed, w)?;
@@ -362,6 +388,8 @@ impl Model {
             shard_open: shard.is_open(),
             at_settled_end,
             expiry_ambiguous,
+            age_min,
+            age_max,
         })
     }
 
