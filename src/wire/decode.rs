@@ -410,3 +410,69 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::wire::{Identity, encode_request, serve};
+    use proptest::prelude::*;
+
+    /// Any JSON value, a few levels deep, with the member names requests use.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            let names = prop_oneof![
+                Just("StreamName".to_owned()),
+                Just("StreamARN".to_owned()),
+                Just("Data".to_owned()),
+                Just("PartitionKey".to_owned()),
+                Just("Records".to_owned()),
+                Just("ShardId".to_owned()),
+                Just("ShardIteratorType".to_owned()),
+                Just("Limit".to_owned()),
+                "[A-Za-z]{1,8}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(names, inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// No target and no body, JSON or not, makes the front end panic, and every answer
+        /// it gives follows the envelope rules.
+        #[test]
+        fn the_front_end_answers_any_bytes(
+            op in prop_oneof![Just("PutRecord"), Just("PutRecords"), Just("GetShardIterator"), Just("GetRecords"), Just("ListShards"), Just("Nope")],
+            body in prop_oneof![json_value().prop_map(|v| v.to_string()), ".{0,40}"],
+        ) {
+            let target = crate::wire::target(op);
+            let _ = decode_request(&target, &body);
+            let reply = serve(&Identity::local(), &RawRequest { target, body }, |_| Ok(Reply::Done));
+            prop_assert!(crate::wire::envelope_violations(&reply).is_empty(), "{reply:?}");
+        }
+
+        /// A typed request written by `encode_request` decodes to itself.
+        #[test]
+        fn encoded_puts_decode_to_themselves(key in ".{1,20}", data in proptest::collection::vec(any::<u8>(), 0..64), ehk in proptest::option::of(any::<u128>())) {
+            let request = Request::PutRecord(PutRecordRequest {
+                stream_name: "s".into(),
+                partition_key: key,
+                data: data.into(),
+                explicit_hash_key: ehk.map(|k| k.to_string()),
+                sequence_number_for_ordering: None,
+            });
+            let (target, body) = encode_request(&request).expect("typed");
+            let decoded = decode_request(&target, &body.to_string()).expect("valid");
+            prop_assert_eq!(decoded.request, request);
+        }
+    }
+}
