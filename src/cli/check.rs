@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqcheck::conformance::{
     Area, AreaReport, AreaStatus, Restart, RunConfig, in_process_memory, in_process_model,
-    run_areas,
+    planned_cases, run_areas,
 };
 use seqcheck::mutants::BrokenTwin;
 use seqcheck::service::StreamService;
@@ -24,7 +24,8 @@ enum Target {
 /// Options of `seqcheck check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Cases per area (more cases, more confidence).
+    /// Cases per area, the area's fixed covering cases included (they run first and always
+    /// whole: at most 3 per area); the rest are random.
     #[arg(long, default_value_t = 256)]
     cases: u32,
     /// Seed of the run; the same seed and case count replay the same cases.
@@ -33,7 +34,7 @@ pub struct CheckArgs {
     /// Areas to run (comma-separated); all by default.
     #[arg(long, value_enum, value_delimiter = ',')]
     areas: Vec<Area>,
-    /// Most operations per case.
+    /// Most operations per random case (the validation area allows three times more).
     #[arg(long, default_value_t = 40)]
     max_ops: usize,
     /// Implementation under test.
@@ -220,7 +221,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             .map(|cmd| Restart::command(cmd, RESTART_LIMIT)),
         ..RunConfig::default()
     };
-    let bar = ProgressBar::new(u64::from(args.cases) * areas.len() as u64);
+    let bar = ProgressBar::new(areas.iter().map(|a| planned_cases(*a, &cfg)).sum());
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} {msg:<24} [{bar:32}] {pos}/{len} cases ({per_sec}, eta {eta})",
