@@ -54,7 +54,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with_all = ["target", "twin"])]
     endpoint: Option<String>,
     /// Check Amazon Kinesis itself, with the standard credential chain. Creates real, billed
-    /// streams named `seqcheck<run>-…` (1 to 3 shards at creation; resharding cases split
+    /// streams named `seqcheck<run>-…` (1 to 8 shards at creation; resharding cases split
     /// them further) and deletes them at the end of every case;
     /// use a dedicated account.
     #[arg(long, conflicts_with_all = ["target", "twin", "endpoint"])]
