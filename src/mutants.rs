@@ -62,11 +62,14 @@ pub enum BrokenTwin {
     /// A closed shard never ends: after its last record it answers empty pages with a
     /// non-null NextShardIterator forever.
     ClosedShardNeverEnds,
+    /// AT_TIMESTAMP later than a shard's newest record starts at the shard's oldest record
+    /// instead of at the tip (a lookup that falls back to the start when nothing matches).
+    AtTimestampPastNewestRewinds,
 }
 
 impl BrokenTwin {
     /// Every twin.
-    pub const ALL: [BrokenTwin; 21] = [
+    pub const ALL: [BrokenTwin; 22] = [
         BrokenTwin::AfterSequenceNumberInclusive,
         BrokenTwin::LatestIncludesLastRecord,
         BrokenTwin::LittleEndianHashKey,
@@ -88,6 +91,7 @@ impl BrokenTwin {
         BrokenTwin::NullMembersInAnswers,
         BrokenTwin::InitialSplitFromMaxKey,
         BrokenTwin::ClosedShardNeverEnds,
+        BrokenTwin::AtTimestampPastNewestRewinds,
     ];
 
     /// The area whose generator must catch this twin.
@@ -96,7 +100,8 @@ impl BrokenTwin {
             BrokenTwin::AfterSequenceNumberInclusive
             | BrokenTwin::LatestIncludesLastRecord
             | BrokenTwin::ExpiredIteratorAccepted
-            | BrokenTwin::IteratorExpiresEarly => Area::Iterators,
+            | BrokenTwin::IteratorExpiresEarly
+            | BrokenTwin::AtTimestampPastNewestRewinds => Area::Iterators,
             BrokenTwin::LittleEndianHashKey
             | BrokenTwin::ExplicitHashKeyIgnored
             | BrokenTwin::InitialSplitFromMaxKey => Area::Routing,
@@ -118,7 +123,9 @@ impl BrokenTwin {
     /// The properties whose violation proves the suite caught this twin.
     pub fn caught_as(self) -> &'static [Property] {
         match self {
-            BrokenTwin::AfterSequenceNumberInclusive | BrokenTwin::LatestIncludesLastRecord => {
+            BrokenTwin::AfterSequenceNumberInclusive
+            | BrokenTwin::LatestIncludesLastRecord
+            | BrokenTwin::AtTimestampPastNewestRewinds => {
                 &[Property::IteratorPosition, Property::Continuity]
             }
             BrokenTwin::LittleEndianHashKey
@@ -205,6 +212,28 @@ fn little_endian_md5(key: &str) -> String {
 }
 
 impl Twin {
+    /// AT_TIMESTAMP as the inner service answers it, except that a position at the tip (no
+    /// record at or after the timestamp) becomes TRIM_HORIZON.
+    fn at_timestamp_rewinding(
+        &self,
+        mut req: GetShardIteratorRequest,
+    ) -> Result<String, KinesisError> {
+        let iterator = self.inner.get_shard_iterator(&req)?;
+        let at_tip = self
+            .inner
+            .get_records(&GetRecordsRequest {
+                shard_iterator: iterator.clone(),
+                limit: Some(1),
+            })
+            .is_ok_and(|page| page.records.is_empty());
+        if !at_tip {
+            return Ok(iterator);
+        }
+        req.shard_iterator_type = ShardIteratorType::TRIM_HORIZON;
+        req.timestamp_ms = None;
+        self.inner.get_shard_iterator(&req)
+    }
+
     fn remember(&self, stream: &str, r: &PutRecordResponse) {
         self.last
             .lock()
@@ -299,6 +328,9 @@ impl StreamService for Twin {
                     req.shard_iterator_type = ShardIteratorType::AT_SEQUENCE_NUMBER;
                     req.starting_sequence_number = Some(last.to_string());
                 }
+            }
+            (BrokenTwin::AtTimestampPastNewestRewinds, ShardIteratorType::AT_TIMESTAMP) => {
+                return self.at_timestamp_rewinding(req);
             }
             _ => {}
         }

@@ -64,3 +64,31 @@ fn readable_numbers_fail_the_aws_layout_check() {
         other => panic!("readable numbers passed the AWS-layout check: {other:?}"),
     }
 }
+
+/// One wrong iterator type is caught at CI's budget of 8 cases per area: the covering set
+/// takes AT_TIMESTAMP past a shard's newest record before any random case runs.
+#[test]
+fn one_wrong_iterator_type_is_caught_at_eight_cases() {
+    let twin = BrokenTwin::AtTimestampPastNewestRewinds;
+    let make = move || Arc::<dyn StreamService>::from(twin.build());
+    let cfg = RunConfig {
+        cases: 8,
+        ..RunConfig::default()
+    };
+    let report = run_area(&make, twin.area(), &cfg, &|| {});
+    assert_eq!(report.cases, 8);
+    match report.status {
+        AreaStatus::Failed { findings } => {
+            let cx = &findings[0];
+            println!("{twin:?} caught within 8 cases:\n{cx}\n");
+            assert!(twin.caught_as().contains(&cx.violation.property), "{cx}");
+            assert!(
+                cx.steps.len() <= 12,
+                "{} steps is not minimal:\n{cx}",
+                cx.steps.len()
+            );
+            assert!(cx.replay.contains("--cases 8"), "{}", cx.replay);
+        }
+        other => panic!("{twin:?} escaped 8 cases of the iterators area: {other:?}"),
+    }
+}

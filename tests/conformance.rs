@@ -46,3 +46,42 @@ fn an_unsupported_area_fails_its_test() {
         seqcheck::conformance::Area::Retention,
     );
 }
+
+/// Every operation variant the generators can produce (found by drawing from them, not from
+/// the run) reaches the embedded service within the default budget, and the report lists it.
+#[test]
+fn every_variant_the_generators_produce_is_sent_within_the_default_budget() {
+    use seqcheck::conformance::{Area, AreaStatus, RunConfig, drawn_variants, run_area};
+    use seqcheck::service::StreamService;
+    let make = || {
+        std::sync::Arc::new(seqcheck::conformance::in_process_memory())
+            as std::sync::Arc<dyn StreamService>
+    };
+    for area in Area::ALL {
+        let drawn = drawn_variants(area, 60_000);
+        let report = run_area(&make, area, &RunConfig::default(), &|| {});
+        assert!(
+            matches!(report.status, AreaStatus::Passed),
+            "{area}: {:?}",
+            report.status
+        );
+        let sent = |v: &str| {
+            report
+                .coverage
+                .iter()
+                .find(|c| c.variant == v)
+                .map(|c| c.sent)
+        };
+        let unsent: Vec<&String> = drawn
+            .iter()
+            .filter(|v| sent(v.as_str()).unwrap_or(0) == 0)
+            .collect();
+        assert!(unsent.is_empty(), "{area}: never sent: {unsent:?}");
+        println!(
+            "{area}: {} variants, all sent; {} covering cases of {}",
+            drawn.len(),
+            report.covering_cases,
+            report.cases
+        );
+    }
+}

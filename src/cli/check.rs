@@ -5,7 +5,7 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use seqcheck::conformance::{
     Area, AreaReport, AreaStatus, Restart, RunConfig, Scope, SlowCheck, SlowReport, expiry_holds,
-    in_process_memory, in_process_model, run_areas, run_slow_check,
+    in_process_memory, in_process_model, planned_cases, run_areas, run_slow_check,
 };
 use seqcheck::model::Property;
 use seqcheck::mutants::BrokenTwin;
@@ -25,7 +25,8 @@ enum Target {
 /// Options of `seqcheck check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Cases per area (more cases, more confidence).
+    /// Cases per area, the area's fixed covering cases included (they run first and always
+    /// whole: at most 3 per area); the rest are random.
     #[arg(long, default_value_t = 256)]
     cases: u32,
     /// Seed of the run; the same seed and case count replay the same cases.
@@ -34,7 +35,7 @@ pub struct CheckArgs {
     /// Areas to run (comma-separated); all by default.
     #[arg(long, value_enum, value_delimiter = ',')]
     areas: Vec<Area>,
-    /// Most operations per case.
+    /// Most operations per random case (the validation area allows three times more).
     #[arg(long, default_value_t = 40)]
     max_ops: usize,
     /// Implementation under test.
@@ -54,7 +55,7 @@ pub struct CheckArgs {
     #[arg(long, conflicts_with_all = ["target", "twin"])]
     endpoint: Option<String>,
     /// Check Amazon Kinesis itself, with the standard credential chain. Creates real, billed
-    /// streams named `seqcheck<run>-…` (1 to 3 shards at creation; resharding cases split
+    /// streams named `seqcheck<run>-…` (1 to 8 shards at creation; resharding cases split
     /// them further) and deletes them at the end of every case;
     /// use a dedicated account.
     #[arg(long, conflicts_with_all = ["target", "twin", "endpoint"])]
@@ -235,7 +236,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode, CliError> {
             .map(|cmd| Restart::command(cmd, RESTART_LIMIT)),
         ..RunConfig::default()
     };
-    let bar = ProgressBar::new(u64::from(args.cases) * areas.len() as u64);
+    let bar = ProgressBar::new(areas.iter().map(|a| planned_cases(*a, &cfg)).sum());
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} {msg:<24} [{bar:32}] {pos}/{len} cases ({per_sec}, eta {eta})",

@@ -10,7 +10,9 @@ use crate::api::*;
 use crate::model::{CheckCounts, Model, ModelConfig, Property, Violation, Window};
 use crate::service::{StreamService, dispatch};
 use crate::types::{ErrorKind, KinesisError, SequenceNumber, ShardIteratorType, StreamStatus};
+use crate::types::{HashKeyRange, ShardId};
 use bytes::Bytes;
+use std::collections::BTreeMap;
 
 /// Most polls while waiting for a stream to settle; reaching it makes the case indeterminate.
 pub const MAX_SETTLE_POLLS: usize = 400;
@@ -22,6 +24,8 @@ pub const MAX_DRAIN_PAGES: usize = 200;
 
 /// Longest sleep between two reports of a real-time hold to its observer.
 const HOLD_SLICE: std::time::Duration = std::time::Duration::from_secs(1);
+/// `2^128`: one more than the largest hash key.
+const TWO_POW_128: &str = "340282366920938463463374607431768211456";
 
 /// `text` with every run of whitespace (line breaks included) turned into one space.
 fn one_line(text: &str) -> String {
@@ -138,6 +142,9 @@ pub struct CaseRun {
     /// True when the service stopped answering at the request with an unknown outcome (set
     /// by the runner, which asks the service after every unanswered request).
     pub crashed: bool,
+    /// How many operations of each variant ([`Op::variant`]) reached the implementation:
+    /// withheld, skipped and unresolvable operations are not counted.
+    pub sent: BTreeMap<String, u64>,
 }
 
 impl CaseRun {
@@ -151,6 +158,7 @@ impl CaseRun {
             divergences: Vec::new(),
             checks: CheckCounts::default(),
             crashed: false,
+            sent: BTreeMap::new(),
         }
     }
 
@@ -188,6 +196,7 @@ pub struct Executor<'a> {
     server_error_runs: usize,
     poll_sleep: std::time::Duration,
     on_hold: Option<&'a dyn Fn(u64)>,
+    sent: BTreeMap<String, u64>,
 }
 
 impl<'a> Executor<'a> {
@@ -218,6 +227,7 @@ impl<'a> Executor<'a> {
             } else {
                 std::time::Duration::ZERO
             },
+            sent: BTreeMap::new(),
         }
     }
 
@@ -277,13 +287,14 @@ impl<'a> Executor<'a> {
             divergences: self.hits,
             checks,
             crashed: false,
+            sent: self.sent,
         }
     }
 
     fn run_inner(&mut self, shards: i64, ops: &[Op]) -> Result<(), Stop> {
         self.create(0, shards)?;
         for op in ops {
-            self.apply(op)?;
+            self.apply_counted(op)?;
         }
         self.audit()
     }
@@ -519,8 +530,9 @@ impl<'a> Executor<'a> {
             HashKeyGen::RangeStart(i) => pick(*i).map_or(0, |r| r.start).to_string(),
             HashKeyGen::RangeEnd(i) => pick(*i).map_or(u128::MAX, |r| r.end).to_string(),
             HashKeyGen::Max => u128::MAX.to_string(),
-            HashKeyGen::MaxPlusOne => "340282366920938463463374607431768211456".into(),
-            HashKeyGen::Malformed => "0123".into(),
+            HashKeyGen::MaxPlusOne => TWO_POW_128.into(),
+            HashKeyGen::ThirtyNineNines => "9".repeat(39),
+            HashKeyGen::Malformed(m) => m.text(),
             HashKeyGen::Value(v) => v.to_string(),
         }
     }
@@ -541,6 +553,16 @@ impl<'a> Executor<'a> {
         }
     }
 
+    /// The closed shards of `slot`, by hash range.
+    fn closed_shards(&self, slot: usize) -> Vec<&ShardDescription> {
+        let mut closed: Vec<_> = self.shards[slot]
+            .iter()
+            .filter(|s| s.ending_sequence_number.is_some())
+            .collect();
+        closed.sort_by_key(|s| (s.hash_key_range.start, s.shard_id));
+        closed
+    }
+
     fn open_shards(&self, slot: usize) -> Vec<&ShardDescription> {
         let mut open: Vec<_> = self.shards[slot]
             .iter()
@@ -553,7 +575,7 @@ impl<'a> Executor<'a> {
     fn shard(&self, slot: usize, r: &ShardRef) -> Option<ShardDescription> {
         let known = &self.shards[slot];
         match r {
-            ShardRef::Known(i) | ShardRef::ShortForm(i) => {
+            ShardRef::Known(i) | ShardRef::ShortForm(i) | ShardRef::Bare(i) => {
                 known.get(i % known.len().max(1)).cloned()
             }
             ShardRef::Open(i) => {
@@ -568,10 +590,12 @@ impl<'a> Executor<'a> {
         match r {
             ShardRef::Missing => "shardId-000000009999".into(),
             ShardRef::Malformed => "shard id!".into(),
-            ShardRef::ShortForm(_) => self.shard(slot, r).map_or_else(
-                || "shardId-0".into(),
-                |s| format!("shardId-{}", s.shard_id.index()),
-            ),
+            ShardRef::ShortForm(_) => self
+                .shard(slot, r)
+                .map_or_else(|| "shardId-0".into(), |s| spell(s.shard_id, IdForm::Short)),
+            ShardRef::Bare(_) => self
+                .shard(slot, r)
+                .map_or_else(|| "0".into(), |s| spell(s.shard_id, IdForm::Bare)),
             _ => self
                 .shard(slot, r)
                 .map_or_else(|| "shardId-000000000000".into(), |s| s.shard_id.to_string()),
@@ -591,6 +615,22 @@ impl<'a> Executor<'a> {
             IterRef::Empty => String::new(),
             IterRef::TooLong => "A".repeat(513),
         })
+    }
+
+    /// Applies `op` and counts its variant as sent when its first step reached the
+    /// implementation (not withheld as a hazard, not skipped, not left out for want of an
+    /// earlier response), even when the case stops at it.
+    fn apply_counted(&mut self, op: &Op) -> Result<(), Stop> {
+        let before = self.steps.len();
+        let result = self.apply(op);
+        let sent = self
+            .steps
+            .get(before)
+            .is_some_and(|s| !matches!(s.action, Action::NotSent(..)));
+        if sent {
+            *self.sent.entry(op.variant()).or_insert(0) += 1;
+        }
+        result
     }
 
     fn apply(&mut self, op: &Op) -> Result<(), Stop> {
@@ -675,8 +715,17 @@ impl<'a> Executor<'a> {
                 stream,
                 shard,
                 swap,
-                gap,
-            } => self.merge(usize::from(*stream) % 2, shard, *swap, *gap)?,
+                pair,
+                ids,
+            } => self.merge(
+                usize::from(*stream) % 2,
+                MergeOp {
+                    shard,
+                    swap: *swap,
+                    pair: *pair,
+                    ids: *ids,
+                },
+            )?,
             Op::Scale { stream, quarters } => {
                 let slot = usize::from(*stream) % 2;
                 if !self.service.capabilities().update_shard_count {
@@ -750,12 +799,15 @@ impl<'a> Executor<'a> {
                 stream,
                 max_results,
                 token,
+                after,
             } => {
                 let name = self.name(stream);
+                let slot = Self::slot_of(stream);
                 let request = match token {
                     None => ListShardsRequest {
                         stream_name: Some(name),
                         max_results: *max_results,
+                        exclusive_start_shard_id: after.as_ref().map(|a| self.shard_name(slot, a)),
                         ..Default::default()
                     },
                     Some(true) => ListShardsRequest {
@@ -891,18 +943,10 @@ impl<'a> Executor<'a> {
         let range = self
             .shard(slot, shard)
             .map_or(crate::types::HashKeyRange::ALL, |s| s.hash_key_range);
-        let (lo, hi) = (range.start, range.end);
-        let k = match at {
-            SplitAt::Middle => lo + (hi - lo) / 2 + 1,
-            SplitAt::StartPlusOne => lo.saturating_add(1),
-            SplitAt::StartPlusTwo => lo.saturating_add(2),
-            SplitAt::End => hi,
-            SplitAt::EndMinusOne => hi.saturating_sub(1),
-        };
         let request = SplitShardRequest {
             stream_name: self.name(stream),
             shard_to_split: self.shard_name(slot, shard),
-            new_starting_hash_key: k.to_string(),
+            new_starting_hash_key: split_key(range, at),
         };
         if self.send(Request::SplitShard(request))?.is_ok() {
             self.settle(slot)?;
@@ -910,25 +954,16 @@ impl<'a> Executor<'a> {
         Ok(())
     }
 
-    fn merge(&mut self, slot: usize, shard: &ShardRef, swap: bool, gap: bool) -> Result<(), Stop> {
+    fn merge(&mut self, slot: usize, op: MergeOp) -> Result<(), Stop> {
         if !self.service.capabilities().resharding {
             self.skipped += 1;
             return Ok(());
         }
-        let open = self.open_shards(slot);
-        if open.len() < 2 {
+        let Some((a, b)) = self.merge_pair(slot, op.shard, op.pair) else {
             return Ok(());
-        }
-        let i = match shard {
-            ShardRef::Open(i) | ShardRef::Known(i) => i % (open.len() - 1),
-            _ => 0,
         };
-        let partner = if gap { (i + 2) % open.len() } else { i + 1 };
-        let (mut a, mut b) = (
-            open[i].shard_id.to_string(),
-            open[partner].shard_id.to_string(),
-        );
-        if swap {
+        let (mut a, mut b) = (spell(a, op.ids), spell(b, op.ids));
+        if op.swap {
             std::mem::swap(&mut a, &mut b);
         }
         let request = MergeShardsRequest {
@@ -940,6 +975,48 @@ impl<'a> Executor<'a> {
             self.settle(slot)?;
         }
         Ok(())
+    }
+
+    /// The two shards a merge names, lower one first; `None` when the stream has no such
+    /// pair (too few open or closed shards), and then nothing is sent.
+    fn merge_pair(
+        &self,
+        slot: usize,
+        shard: &ShardRef,
+        pair: MergePair,
+    ) -> Option<(ShardId, ShardId)> {
+        let open = self.open_shards(slot);
+        let closed = self.closed_shards(slot);
+        let n = match shard {
+            ShardRef::Open(i) | ShardRef::Known(i) => *i,
+            _ => 0,
+        };
+        match pair {
+            MergePair::Adjacent | MergePair::Gap => {
+                if open.len() < 2 {
+                    return None;
+                }
+                let i = n % (open.len() - 1);
+                let partner = if pair == MergePair::Gap {
+                    (i + 2) % open.len()
+                } else {
+                    i + 1
+                };
+                Some((open[i].shard_id, open[partner].shard_id))
+            }
+            MergePair::OpenWithClosed => {
+                let o = open.get(n % open.len().max(1))?;
+                let c = closed.get(n % closed.len().max(1))?;
+                Some((o.shard_id, c.shard_id))
+            }
+            MergePair::BothClosed => {
+                if closed.len() < 2 {
+                    return None;
+                }
+                let i = n % (closed.len() - 1);
+                Some((closed[i].shard_id, closed[i + 1].shard_id))
+            }
+        }
     }
 
     fn create(&mut self, slot: usize, shards: i64) -> Result<(), Stop> {
@@ -991,6 +1068,7 @@ impl<'a> Executor<'a> {
 
     /// Follows ListShards pages; on a complete listing, remembers the shards.
     fn list_all(&mut self, slot: usize, first: ListShardsRequest) -> Result<(), Stop> {
+        let partial = first.exclusive_start_shard_id.is_some();
         let mut request = first;
         let mut listed = Vec::new();
         for _ in 0..MAX_LIST_PAGES {
@@ -1008,6 +1086,10 @@ impl<'a> Executor<'a> {
                             }
                         }
                         None => {
+                            // A listing after a shard is complete only from there on.
+                            if partial {
+                                return Ok(());
+                            }
                             self.shards[slot] = listed;
                             return Ok(());
                         }
@@ -1186,4 +1268,40 @@ pub(super) fn recurring_server_error(outcome: &UnknownOutcome, runs: usize) -> V
             outcome.operation, outcome.answer, outcome.kinesis_answer, outcome.request
         ),
     )
+}
+
+/// The arguments of one `MergeShards` operation.
+struct MergeOp<'o> {
+    shard: &'o ShardRef,
+    swap: bool,
+    pair: MergePair,
+    ids: IdForm,
+}
+
+/// `id` spelt as `form` says (kinesis-semantics §2.6).
+fn spell(id: ShardId, form: IdForm) -> String {
+    match form {
+        IdForm::Canonical => id.to_string(),
+        IdForm::Short => format!("shardId-{}", id.index()),
+        IdForm::Bare => id.index().to_string(),
+    }
+}
+
+/// The NewStartingHashKey for splitting `range` at `at`, in decimal (`end + 1` of the last
+/// shard is `2^128`, beyond every hash key).
+fn split_key(range: HashKeyRange, at: &SplitAt) -> String {
+    let (lo, hi) = (range.start, range.end);
+    let k = match at {
+        SplitAt::Middle => lo + (hi - lo) / 2 + 1,
+        SplitAt::Start => lo,
+        SplitAt::StartPlusOne => lo.saturating_add(1),
+        SplitAt::StartPlusTwo => lo.saturating_add(2),
+        SplitAt::End => hi,
+        SplitAt::EndMinusOne => hi.saturating_sub(1),
+        SplitAt::BeyondEnd => match hi.checked_add(1) {
+            Some(k) => k,
+            None => return TWO_POW_128.into(),
+        },
+    };
+    k.to_string()
 }

@@ -8,6 +8,7 @@
 //! seqcheck::conformance_suite!(make);
 //! ```
 
+mod covering;
 mod exec;
 mod expectations;
 mod findings;
@@ -20,8 +21,10 @@ mod runner;
 mod shrink;
 mod slow;
 mod tally;
+mod variants;
 pub mod workload;
 
+pub use covering::{CoveringTree, area_variants, covering_cases, covering_count, drawn_variants};
 pub use exec::{
     Action, CaseRun, DivergenceHit, Executor, MAX_DRAIN_PAGES, MAX_LIST_PAGES, MAX_SETTLE_POLLS,
     Step, Stop, UnknownOutcome,
@@ -29,12 +32,12 @@ pub use exec::{
 pub use expectations::{Expectations, ExpectationsError, Hazard, KnownDivergence};
 pub use findings::fingerprint;
 pub use liveness::Restart;
-pub use ops::{Op, case_strategy, op_strategy};
+pub use ops::{Op, case_strategy, op_strategy, ops_per_case};
 pub use report::{
-    AreaReport, AreaStatus, Counterexample, Divergence, EarlyEnd, FindingKind, outcome,
-    render_steps, request,
+    AreaReport, AreaStatus, Counterexample, Divergence, EarlyEnd, FindingKind, VariantCount,
+    outcome, render_steps, request,
 };
-pub use runner::{Factory, RunConfig, run_area, run_areas};
+pub use runner::{Factory, RunConfig, planned_cases, run_area, run_areas};
 pub use slow::{
     EXPIRED_MARGIN_MS, SlowCheck, SlowReport, VALID_HOLD_MS, expiry_case, expiry_holds,
     run_slow_check,

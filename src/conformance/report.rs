@@ -354,6 +354,16 @@ pub struct Divergence {
     pub hits: u64,
 }
 
+/// How often one operation variant was sent.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct VariantCount {
+    /// The variant's label ([`super::Op::variant`]).
+    pub variant: String,
+    /// Operations of this variant that reached the implementation (not withheld as hazards,
+    /// not skipped for a missing capability, not left out for want of an earlier response).
+    pub sent: u64,
+}
+
 /// How many cases ended before their last step for one reason.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct EarlyEnd {
@@ -425,6 +435,12 @@ pub struct AreaReport<A = Area> {
     pub distinct_findings: u64,
     /// How many times each property was judged on a response in this area's cases.
     pub checks: CheckCounts,
+    /// Of `cases`, how many were the area's fixed covering cases (run before random ones).
+    pub covering_cases: u64,
+    /// Every operation variant the area's generator can produce, and any other variant its
+    /// cases sent, with how often each reached the implementation in `cases` (shrinking and
+    /// replays not included), by label.
+    pub coverage: Vec<VariantCount>,
     /// Wall time in seconds.
     pub seconds: f64,
 }
@@ -446,6 +462,8 @@ impl<A> AreaReport<A> {
             divergences: Vec::new(),
             distinct_findings: 0,
             checks: CheckCounts::default(),
+            covering_cases: 0,
+            coverage: Vec::new(),
             seconds: 0.0,
         }
     }

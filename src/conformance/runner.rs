@@ -3,6 +3,7 @@
 //! and persistence of failing seeds as regressions.
 
 use super::Area;
+use super::covering::{Case, CoveringTree, covering_cases, covering_count};
 use super::exec::{CaseRun, Executor, Stop, UnknownOutcome, recurring_server_error};
 use super::expectations::Expectations;
 use super::findings::{Findings, fingerprint};
@@ -28,12 +29,19 @@ pub type Factory<'a> = dyn Fn() -> Arc<dyn StreamService> + Sync + 'a;
 /// How a conformance run is set up.
 #[derive(Clone, Debug)]
 pub struct RunConfig {
-    /// Cases per area (before shrinking).
+    /// Cases per area (before shrinking), the area's covering cases included: an area runs
+    /// its covering cases first, then random ones up to this count. The covering set always
+    /// runs whole, so an area runs at least [`covering_count`] cases (see [`planned_cases`]).
+    /// Failing seeds saved by earlier runs are re-run on top of this count.
     pub cases: u32,
     /// Seed of the run; the same seed, case count and implementation replay the same cases.
     pub seed: u64,
-    /// Most operations per case.
+    /// Most operations per random case ([`super::ops_per_case`]: the validation area allows
+    /// several times more).
     pub max_ops: usize,
+    /// Open each area with its covering cases ([`covering_cases`]); false runs random cases
+    /// only (to measure what the covering set adds).
+    pub covering: bool,
     /// Where failing seeds are saved and re-run first (`None`: not persisted).
     pub regressions: Option<PathBuf>,
     /// Model strictness for this implementation.
@@ -66,6 +74,7 @@ impl Default for RunConfig {
             cases: 96,
             seed: 0x5eec_4eca,
             max_ops: 40,
+            covering: true,
             regressions: None,
             model: ModelConfig::default(),
             name_prefix: "sc".into(),
@@ -78,6 +87,32 @@ impl Default for RunConfig {
         }
     }
 }
+
+/// How many cases `area` runs under `cfg` (saved failing seeds not included): `cfg.cases`,
+/// or the covering set when it is larger.
+pub fn planned_cases(area: Area, cfg: &RunConfig) -> u64 {
+    u64::from(cfg.cases).max(covering_of(area, cfg) as u64)
+}
+
+/// How many covering cases `area` opens with under `cfg`.
+fn covering_of(area: Area, cfg: &RunConfig) -> usize {
+    if cfg.covering {
+        covering_count(area)
+    } else {
+        0
+    }
+}
+
+/// Where one case of an area's run comes from.
+enum CaseSource {
+    /// A seed saved by an earlier failing run, or a fresh one.
+    Seed(CaseSeed),
+    /// One of the area's covering cases.
+    Covering(Case),
+}
+
+/// A case's value tree, whichever its source: what the runner executes and shrinks.
+type CaseTree = Box<dyn ValueTree<Value = Case>>;
 
 /// The master generator of an area's case seeds.
 fn rng_for(seed: u64, area: Area) -> TestRng {
@@ -154,23 +189,34 @@ fn run_area_inner(
         down: Mutex::new(None),
         crashes: Mutex::new(Vec::new()),
     };
-    let strategy = case_strategy(area, cfg.max_ops);
+    let strategy = case_strategy(area, cfg.max_ops).boxed();
     let mut tally = Tally::default();
     let mut findings = Findings::new(cfg.max_findings);
-    for seed in run.seeds() {
-        let mut runner = TestRunner::new_with_rng(Config::default(), regressions::rng(&seed));
-        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
-            continue;
+    for source in run.sources() {
+        let (mut tree, seed): (CaseTree, Option<CaseSeed>) = match source {
+            CaseSource::Seed(seed) => {
+                let mut runner =
+                    TestRunner::new_with_rng(Config::default(), regressions::rng(&seed));
+                let Ok(tree) = strategy.new_tree(&mut runner) else {
+                    continue;
+                };
+                (tree, Some(seed))
+            }
+            CaseSource::Covering(case) => {
+                tally.covering();
+                (Box::new(CoveringTree::new(case)), None)
+            }
         };
+        let seed = seed.as_ref();
         let (shards, list) = tree.current();
         let case = run.execute(shards, &list);
         on_case();
         tally.record(&case);
         if let Some(stop) = &case.stop {
             let reason = match stop {
-                Stop::Violation(v) => run.judge_violation(&mut tree, &seed, v, &mut findings),
+                Stop::Violation(v) => run.judge_violation(&mut tree, seed, v, &mut findings),
                 Stop::Indeterminate(why) => {
-                    run.judge_unanswered(&mut tree, &seed, &case, why, &mut tally, &mut findings)
+                    run.judge_unanswered(&mut tree, seed, &case, why, &mut tally, &mut findings)
                 }
                 Stop::Departed { .. } => None,
             };
@@ -214,21 +260,33 @@ struct AreaRun<'a> {
 }
 
 impl AreaRun<'_> {
-    /// The seeds of the cases to run: saved failures first, then `cases` fresh ones.
-    fn seeds(&self) -> Vec<CaseSeed> {
-        let mut seeds: Vec<CaseSeed> = self
+    /// The cases to run: saved failures first, then the covering cases, then fresh seeds
+    /// up to `cases` in all (covering cases included). Fresh seeds do not depend on how many
+    /// covering cases there are: the n-th random case of a seed is the same either way.
+    fn sources(&self) -> Vec<CaseSource> {
+        let mut sources: Vec<CaseSource> = self
             .cfg
             .regressions
             .as_deref()
             .map(regressions::load)
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into_iter()
+            .map(CaseSource::Seed)
+            .collect();
+        let covering = if self.cfg.covering {
+            covering_cases(self.area)
+        } else {
+            Vec::new()
+        };
+        let random = (self.cfg.cases as usize).saturating_sub(covering.len());
+        sources.extend(covering.into_iter().map(CaseSource::Covering));
         let mut master = rng_for(self.cfg.seed, self.area);
-        for _ in 0..self.cfg.cases {
+        for _ in 0..random {
             let mut seed = [0u8; 32];
             proptest::prelude::Rng::fill_bytes(&mut master, &mut seed);
-            seeds.push(seed);
+            sources.push(CaseSource::Seed(seed));
         }
-        seeds
+        sources
     }
 
     /// Runs one case once. After an unanswered request it asks the service whether it still
@@ -311,7 +369,7 @@ impl AreaRun<'_> {
     fn judge_violation<T>(
         &self,
         tree: &mut T,
-        seed: &CaseSeed,
+        seed: Option<&CaseSeed>,
         violation: &Violation,
         findings: &mut Findings,
     ) -> Option<String>
@@ -347,7 +405,7 @@ impl AreaRun<'_> {
     fn judge_unanswered<T>(
         &self,
         tree: &mut T,
-        seed: &CaseSeed,
+        seed: Option<&CaseSeed>,
         case: &CaseRun,
         why: &str,
         tally: &mut Tally,
@@ -411,8 +469,12 @@ impl AreaRun<'_> {
         }
     }
 
-    /// Saves a failing case's seed (a failure to write is a warning, never fatal).
-    fn save(&self, seed: &CaseSeed, note: &str) {
+    /// Saves a failing case's seed (a failure to write is a warning, never fatal). Covering
+    /// cases have none: they run first in every run anyway.
+    fn save(&self, seed: Option<&CaseSeed>, note: &str) {
+        let Some(seed) = seed else {
+            return;
+        };
         if let Some(path) = &self.cfg.regressions {
             if let Err(e) = regressions::save(path, seed, note) {
                 eprintln!(

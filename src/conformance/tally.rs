@@ -3,7 +3,7 @@
 use super::Area;
 use super::exec::CaseRun;
 use super::findings::Findings;
-use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, EarlyEnd};
+use super::report::{AreaReport, AreaStatus, Counterexample, Divergence, EarlyEnd, VariantCount};
 use crate::model::CheckCounts;
 use std::collections::BTreeMap;
 
@@ -17,6 +17,8 @@ pub struct Tally {
     first_indeterminate: Option<(String, Vec<String>)>,
     checks: CheckCounts,
     divergences: BTreeMap<String, Seen>,
+    covering: u64,
+    sent: BTreeMap<String, u64>,
 }
 
 /// A recorded divergence seen in an area's cases.
@@ -36,6 +38,9 @@ impl Tally {
     pub fn record(&mut self, run: &CaseRun) {
         self.cases += 1;
         self.checks.add(&run.checks);
+        for (variant, n) in &run.sent {
+            *self.sent.entry(variant.clone()).or_insert(0) += n;
+        }
         let mut counted: Vec<&str> = Vec::new();
         for hit in &run.divergences {
             let seen = self
@@ -56,6 +61,27 @@ impl Tally {
         if run.completed() {
             self.completed += 1;
         }
+    }
+
+    /// Counts a case of the area's covering set (it is counted as a case by [`Tally::record`]
+    /// too).
+    pub fn covering(&mut self) {
+        self.covering += 1;
+    }
+
+    /// How often each variant was sent, with every variant the area's generator can produce
+    /// listed (0 when it was never sent), by label.
+    fn coverage(&self, area: Area) -> Vec<VariantCount> {
+        let mut all: BTreeMap<String, u64> = super::covering::area_variants(area)
+            .iter()
+            .map(|op| (op.variant(), 0))
+            .collect();
+        for (variant, n) in &self.sent {
+            *all.entry(variant.clone()).or_insert(0) += n;
+        }
+        all.into_iter()
+            .map(|(variant, sent)| VariantCount { variant, sent })
+            .collect()
     }
 
     /// Counts a case that ended before its last step, for `reason`.
@@ -101,6 +127,8 @@ impl Tally {
             })
             .collect();
         AreaReport {
+            coverage: self.coverage(area),
+            covering_cases: self.covering,
             cases: self.cases,
             completed_cases: self.completed,
             ended_early: self
