@@ -1138,8 +1138,8 @@ fn active(open: u32) -> Outcome {
     }))
 }
 
-#[test]
-fn another_initial_split_breaks_hash_partition_and_names_the_expected_ranges() {
+/// A model that saw a two-shard stream created and reported ACTIVE, not yet listed.
+fn active_two_shard_stream() -> Model {
     let mut model = Model::new(ModelConfig::default());
     model
         .observe(&create_req(2), &Ok(Reply::Done), Window::at(T0))
@@ -1147,6 +1147,12 @@ fn another_initial_split_breaks_hash_partition_and_names_the_expected_ranges() {
     model
         .observe(&describe_req(), &active(2), Window::at(T0 + 1))
         .expect("describe");
+    model
+}
+
+#[test]
+fn another_initial_split_breaks_hash_partition_and_names_the_expected_ranges() {
+    let mut model = active_two_shard_stream();
     let before = model.clone();
     let v = model
         .observe(&list_req(), &split_below_2_pow_127(), Window::at(T0 + 2))
@@ -1193,13 +1199,7 @@ fn another_initial_split_breaks_hash_partition_and_names_the_expected_ranges() {
 
 #[test]
 fn an_initial_split_that_does_not_partition_the_space_cannot_be_adopted() {
-    let mut model = Model::new(ModelConfig::default());
-    model
-        .observe(&create_req(2), &Ok(Reply::Done), Window::at(T0))
-        .expect("create");
-    model
-        .observe(&describe_req(), &active(2), Window::at(T0 + 1))
-        .expect("describe");
+    let mut model = active_two_shard_stream();
     let mut gap = split_below_2_pow_127();
     if let Ok(Reply::Shards(page)) = &mut gap {
         page.shards[1].hash_key_range.start += 1;
