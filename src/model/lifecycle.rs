@@ -316,6 +316,7 @@ impl Model {
                     incarnation: stream.incarnation,
                     remaining,
                     max_results,
+                    exclusive_start: req.exclusive_start_shard_id.clone(),
                 })
             }
         }
@@ -356,6 +357,10 @@ impl Model {
             ));
         }
         let name = listing.stream.clone();
+        let scope = listing
+            .exclusive_start
+            .as_ref()
+            .map_or_else(String::new, |after| format!(" (listing after '{after}')"));
         let require_aws = self.config.require_aws_layout;
         for listed in &page.shards {
             if require_aws {
@@ -392,7 +397,7 @@ impl Model {
                 return Err(Violation::new(
                     Property::Listing,
                     format!(
-                        "{} listed twice or outside the requested range",
+                        "{} listed twice or outside the requested range{scope}",
                         listed.shard_id
                     ),
                 ));
@@ -407,7 +412,7 @@ impl Model {
                 if let Some(missing) = listing.remaining.first() {
                     return Err(Violation::new(
                         Property::Listing,
-                        format!("listing of {name} ended without {missing}"),
+                        format!("listing of {name} ended without {missing}{scope}"),
                     ));
                 }
                 let stream = self

@@ -149,6 +149,8 @@ struct ListingState {
     /// Shards not yet listed.
     remaining: Vec<ShardId>,
     max_results: usize,
+    /// The ExclusiveStartShardId as the first request spelt it, for messages.
+    exclusive_start: Option<String>,
 }
 
 /// The reference model of one Kinesis account.
