@@ -365,7 +365,7 @@ fn reshard_flow(peer_name: &str, url: &str) {
             }
             2
         }
-        Err(e) if e.message.starts_with("UnknownOperationException") => {
+        Err(e) if e.kind == seqcheck::types::ErrorKind::UnknownOperationException => {
             eprintln!("{peer_name}: peer deviation: UpdateShardCount is not implemented ({e})");
             1
         }
