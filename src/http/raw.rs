@@ -177,25 +177,12 @@ impl RawClient {
 /// Builds a [`RawResponse`] from the parts of an answer.
 fn parse_answer(status: u16, header_type: Option<&str>, bytes: &[u8]) -> RawResponse {
     let body = String::from_utf8_lossy(bytes).into_owned();
-    let json: Option<serde_json::Value> = serde_json::from_slice(bytes).ok();
-    let field = |name: &str| {
-        json.as_ref()
-            .and_then(|j| j.get(name))
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-    };
-    let error_type = header_type
-        .map(str::to_owned)
-        .or_else(|| field("code"))
-        .or_else(|| field("__type"))
-        .map(|t| sanitize_error_type(&t).to_owned())
-        .filter(|t| !t.is_empty());
-    let message = field("message").or_else(|| field("Message"));
+    let (error_type, message) = crate::wire::error_parts(header_type, &body);
     RawResponse {
         status,
         error_type,
         message,
-        json,
+        json: serde_json::from_slice(bytes).ok(),
         body,
     }
 }

@@ -134,7 +134,7 @@ impl Model {
             if (200..300).contains(&r.status) {
                 Ok(())
             } else {
-                wire::decode_reply(&probe(), r).map(drop)
+                Err(wire::decode_error(r))
             }
         });
         let verdict = self.expect_error(expected, typed.as_ref(), op)?;
@@ -217,11 +217,4 @@ fn lenient_reading(req: &RawRequest) -> Option<Decoded> {
         body.as_object_mut()?.remove("StreamARN");
     }
     wire::decode_request(&target, &body.to_string()).ok()
-}
-
-/// A request whose reply shape is "no output", to read an error answer with.
-fn probe() -> Request {
-    Request::DeleteStream(crate::api::StreamRequest {
-        stream_name: String::new(),
-    })
 }

@@ -31,7 +31,7 @@ pub use canonical::{hash_key, malformed, sequence_number, shard_id};
 pub use decode::{Addressing, Decoded, Rejection, decode_request, parse_stream_arn};
 pub use encode::{encode_outcome, encode_request};
 pub use envelope::envelope_violations;
-pub use reply::{decode_reply, sanitize_error_type};
+pub use reply::{decode_error, decode_reply, error_parts, sanitize_error_type};
 pub use serve::{Identity, serve};
 
 /// The `X-Amz-Target` prefix of the Kinesis API.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 /// decides the output shape).
 pub fn decode_reply(request: &Request, reply: &RawReply) -> Outcome {
     if !(200..300).contains(&reply.status) {
-        return Err(error(reply));
+        return Err(decode_error(reply));
     }
     let op = request.operation();
     let json: Value = if reply.body.trim().is_empty() {
@@ -89,26 +89,34 @@ pub fn decode_reply(request: &Request, reply: &RawReply) -> Outcome {
     })
 }
 
-/// The error an error answer carries: its type from `X-Amzn-Errortype`, else the body's
-/// `__type` or `code` (sanitised as the protocol prescribes), its `message` or `Message`.
-fn error(reply: &RawReply) -> KinesisError {
-    let json: Option<Value> = serde_json::from_str(&reply.body).ok();
+/// The error type and message an answer carries: the type from `X-Amzn-Errortype`, else the
+/// body's `code`, else its `__type` (sanitised as the Smithy protocols prescribe; `None` when
+/// absent or empty); the message from the body's `message` or `Message`.
+pub fn error_parts(
+    error_type_header: Option<&str>,
+    body: &str,
+) -> (Option<String>, Option<String>) {
+    let json: Option<Value> = serde_json::from_str(body).ok();
     let field = |name: &str| {
         json.as_ref()
             .and_then(|j| j.get(name))
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    let name = reply
-        .error_type_header
-        .clone()
-        .or_else(|| field("__type"))
+    let name = error_type_header
+        .map(str::to_owned)
         .or_else(|| field("code"))
+        .or_else(|| field("__type"))
         .map(|t| sanitize_error_type(&t).to_owned())
         .filter(|t| !t.is_empty());
-    let message = field("message")
-        .or_else(|| field("Message"))
-        .unwrap_or_default();
+    (name, field("message").or_else(|| field("Message")))
+}
+
+/// The error an error answer carries (see [`error_parts`]); an answer without a type is an
+/// untyped server error (5xx) or an error of kind `Other` naming the status.
+pub fn decode_error(reply: &RawReply) -> KinesisError {
+    let (name, message) = error_parts(reply.error_type_header.as_deref(), &reply.body);
+    let message = message.unwrap_or_default();
     match name {
         None if reply.status >= 500 => KinesisError::new(
             ErrorKind::UntypedServerError,
@@ -334,7 +342,7 @@ mod tests {
             error_type_header: Some("ResourceNotFoundException:x".into()),
             body: r#"{"__type":"Other","Message":"m"}"#.into(),
         };
-        let e = error(&reply);
+        let e = decode_error(&reply);
         assert_eq!(
             (e.kind, e.message.as_str()),
             (ErrorKind::ResourceNotFoundException, "m")
@@ -345,7 +353,7 @@ mod tests {
             body: "bad gateway".into(),
             ..reply
         };
-        assert_eq!(error(&untyped).kind, ErrorKind::UntypedServerError);
+        assert_eq!(decode_error(&untyped).kind, ErrorKind::UntypedServerError);
     }
 
     #[test]
