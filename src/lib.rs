@@ -22,6 +22,7 @@ pub mod service;
 pub mod types;
 pub mod validate;
 pub mod wire;
+pub mod history;
 
 pub use memory::MemoryStream;
 pub use model::{Model, ModelConfig, ModelService};

@@ -1,0 +1,16 @@
+//! Concurrent histories: what many clients did to a stream service, and what that says about
+//! the service.
+//!
+//! A history is a JSONL file of [`event::Event`]s (format in `docs/history.md`): every call a
+//! client made and its outcome, a consumer's processing and checkpoints, and every fault a
+//! nemesis injected. Sequence numbers make such a history cheap to check: each read fixes the
+//! order of what it returns, and unique payloads map every observed record back to the put
+//! that wrote it, so no search over interleavings is needed.
+
+pub mod event;
+pub mod io;
+pub mod report;
+
+pub use event::{Event, EventType, Op, FORMAT_VERSION};
+pub use io::{EventRef, HistoryError, HistoryWriter};
+pub use report::{Anomaly, AnomalyClass, ClassCount, Coverage, LagSummary, Report, UnknownOutcomes, Verdict};
