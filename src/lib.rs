@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod history;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod memory;
@@ -22,7 +23,6 @@ pub mod service;
 pub mod types;
 pub mod validate;
 pub mod wire;
-pub mod history;
 
 pub use memory::MemoryStream;
 pub use model::{Model, ModelConfig, ModelService};

@@ -2,6 +2,7 @@
 //! must catch it. They prove the checks have teeth; `tests/broken_twins.rs` asserts every one
 //! is caught within the default case budget.
 
+pub mod concurrent;
 mod front_end;
 
 use crate::api::*;

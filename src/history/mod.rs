@@ -11,6 +11,8 @@ pub mod event;
 pub mod io;
 pub mod report;
 
-pub use event::{Event, EventType, Op, FORMAT_VERSION};
+pub use event::{Event, EventType, FORMAT_VERSION, Op};
 pub use io::{EventRef, HistoryError, HistoryWriter};
-pub use report::{Anomaly, AnomalyClass, ClassCount, Coverage, LagSummary, Report, UnknownOutcomes, Verdict};
+pub use report::{
+    Anomaly, AnomalyClass, ClassCount, Coverage, LagSummary, Report, UnknownOutcomes, Verdict,
+};
