@@ -88,6 +88,22 @@ impl Default for RunConfig {
     }
 }
 
+/// The command that replays a finding of `area` under `cfg`: the same seed, case count and
+/// operation bound pick the same cases (the bound is left out when it is the default).
+fn replay_line(cfg: &RunConfig, area: Area) -> String {
+    let mut line = format!(
+        "{} --areas {} --seed {} --cases {}",
+        cfg.replay_command,
+        area.name(),
+        cfg.seed,
+        cfg.cases
+    );
+    if cfg.max_ops != RunConfig::default().max_ops {
+        line.push_str(&format!(" --max-ops {}", cfg.max_ops));
+    }
+    line
+}
+
 /// How many cases `area` runs under `cfg` (saved failing seeds not included): `cfg.cases`,
 /// or the covering set when it is larger.
 pub fn planned_cases(area: Area, cfg: &RunConfig) -> u64 {
@@ -500,13 +516,7 @@ impl AreaRun<'_> {
             kind,
             violation,
             steps: super::report::render_steps(&run.steps),
-            replay: format!(
-                "{} --areas {} --seed {} --cases {}",
-                self.cfg.replay_command,
-                self.area.name(),
-                self.cfg.seed,
-                self.cfg.cases
-            ),
+            replay: replay_line(self.cfg, self.area),
         }
     }
 
