@@ -26,10 +26,15 @@ const WAIT: Duration = Duration::from_secs(20);
 // Peers
 // ------------------------------------------------------------------------------------------
 
-/// The endpoint in `var`, or `None` after saying why the test is skipped.
+/// The endpoint in `var`, or `None` after saying why the test is skipped. With
+/// `SEQCHECK_REQUIRE_PEERS` set (CI sets it), a missing endpoint fails the test instead: a run
+/// that was meant to check the peers never reports a skip as a pass.
 fn peer(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("SEQCHECK_REQUIRE_PEERS").is_some() => {
+            panic!("{var} is not set but SEQCHECK_REQUIRE_PEERS is: nothing would be checked")
+        }
         _ => {
             eprintln!("skipped: {var} is not set; start peers with scripts/peers/start.sh");
             None
