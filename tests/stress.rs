@@ -290,7 +290,6 @@ fn producers_racing_splits_lose_and_reorder_nothing() {
         elapsed,
         acked as f64 / elapsed.as_secs_f64()
     );
-    assert!(elapsed < TIME_BUDGET, "the run took {elapsed:?}");
 
     // Per-producer chains: each PutRecord ordered after the previous one got a larger number.
     for (producer, (_, chain)) in results.iter().enumerate() {
