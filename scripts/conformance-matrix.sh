@@ -15,7 +15,7 @@ out="$(mktemp -d)"
 started=()
 cleanup() {
     if ((${#started[@]})); then
-        scripts/peers/stop.sh "${started[@]}" || true
+        for peer in "${started[@]}"; do scripts/peers/stop.sh "$peer" || true; done
     fi
     rm -rf "$out"
 }

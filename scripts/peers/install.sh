@@ -3,6 +3,9 @@
 #
 # Usage: scripts/peers/install.sh [kinesalite|kinesis-mock|moto|all]   (default: all)
 #
+# A durable variant (kinesalite-durable, kinesis-mock-durable) runs its standard peer's package,
+# so naming it installs that package; there is no second copy.
+#
 # Idempotent: a peer whose pinned version is already present is skipped.
 # Needs node/npm (kinesalite, kinesis-mock) and python3 with venv (moto).
 set -euo pipefail
@@ -52,7 +55,7 @@ main() {
     peers="$(peers_from_arg "${1:-all}")"
     mkdir -p "$PEERS_DIR"
     for peer in $peers; do
-        case "$peer" in
+        case "$(base_of "$peer")" in
             kinesalite) install_npm_peer "$PEERS_DIR/kinesalite" kinesalite "$KINESALITE_VERSION" ;;
             kinesis-mock) install_npm_peer "$PEERS_DIR/kinesis-local" kinesis-local "$KINESIS_LOCAL_VERSION" ;;
             moto) install_moto ;;

@@ -3,6 +3,12 @@
 # restart command for a peer that crashed or wedged (seqcheck's --restart-cmd).
 #
 # Usage: scripts/peers/start.sh kinesalite|kinesis-mock|moto|all
+#        scripts/peers/start.sh kinesalite-durable|kinesis-mock-durable
+#
+# "all" is the three standard peers, which keep their state in memory. The durable variants run
+# the same programs on ports of their own (4577; 4578 and TLS 4579) and keep their state in
+# .peers/NAME.data/, so starting one after a crash or kill.sh brings back what it had saved
+# (wipe.sh empties it).
 #
 # For each peer: logs to .peers/NAME.log, records the PID in .peers/NAME.pid, waits (bounded by
 # SEQCHECK_PEER_START_TIMEOUT seconds, default 30) for readiness, checks that it listens on
@@ -88,17 +94,28 @@ check_loopback_only() {
 # launch NAME LOG: starts the peer in the background, printing its PID. The peer gets a session of
 # its own (setsid: a Ctrl-C or a process-group kill aimed at whoever ran this script, say the
 # checker running its --restart-cmd, does not reach it) and does not inherit the lock on fd 9.
-# Without job control a background job is no process-group leader, so setsid execs in place and
-# $! is the peer's PID.
+# Without job control a background job is no process-group leader, so env, setsid and nohup exec
+# in place and $! is the peer's PID. A durable variant gets its data directory (created if
+# missing, reused as it is otherwise); a standard peer is told to keep nothing.
 launch() {
-    local name="$1" log="$2" kl
-    case "$name" in
+    local name="$1" log="$2" port tls_port data kl
+    port="$(port_of "$name")"
+    tls_port="$(tls_port_of "$name")"
+    if is_durable "$name"; then
+        data="$(data_dir_of "$name")"
+        mkdir -p "$data"
+    fi
+    case "$(base_of "$name")" in
         kinesalite)
             local cli="$PEERS_DIR/kinesalite/node_modules/kinesalite/cli.js"
+            local -a args=(--port "$port")
             [[ -f "$cli" ]] || die "kinesalite is not installed: run scripts/peers/install.sh kinesalite"
             # Transitions stay asynchronous but short, and the shard quota matches the model's.
-            setsid nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$cli" --port "$KINESALITE_PORT" \
-                --createStreamMs 50 --deleteStreamMs 50 --updateStreamMs 50 --shardLimit 500 \
+            args+=(--createStreamMs 50 --deleteStreamMs 50 --updateStreamMs 50 --shardLimit 500)
+            if [[ -n "${data:-}" ]]; then
+                args+=(--path "$data") # a LevelDB store instead of memory
+            fi
+            setsid nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$cli" "${args[@]}" \
                 >"$log" 2>&1 </dev/null 9>&- &
             ;;
         kinesis-mock)
@@ -106,19 +123,30 @@ launch() {
             [[ -f "$kl/main.js" ]] || die "kinesis-mock is not installed: run scripts/peers/install.sh kinesis-mock"
             # KINESIS_MOCK_CERT_PATH is needed even for plain HTTP; its default TLS port would
             # collide with kinesalite's, so both ports are set.
-            KINESIS_MOCK_CERT_PATH="$kl/server.json" \
-                KINESIS_MOCK_PLAIN_PORT="$KINESIS_MOCK_PORT" \
-                KINESIS_MOCK_TLS_PORT="$KINESIS_MOCK_TLS_PORT" \
-                LOG_LEVEL=WARN SHARD_LIMIT=500 \
-                CREATE_STREAM_DURATION=50ms DELETE_STREAM_DURATION=50ms \
-                SPLIT_SHARD_DURATION=50ms MERGE_SHARDS_DURATION=50ms UPDATE_SHARD_COUNT_DURATION=50ms \
-                setsid nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$kl/main.js" \
+            local -a vars=(
+                KINESIS_MOCK_CERT_PATH="$kl/server.json"
+                KINESIS_MOCK_PLAIN_PORT="$port" KINESIS_MOCK_TLS_PORT="$tls_port"
+                LOG_LEVEL=WARN SHARD_LIMIT=500
+                CREATE_STREAM_DURATION=50ms DELETE_STREAM_DURATION=50ms
+                SPLIT_SHARD_DURATION=50ms MERGE_SHARDS_DURATION=50ms UPDATE_SHARD_COUNT_DURATION=50ms
+            )
+            if [[ -n "${data:-}" ]]; then
+                # A JSON snapshot of all streams, written every PERSIST_INTERVAL and loaded at
+                # start-up when present.
+                vars+=(SHOULD_PERSIST_DATA=true LOAD_DATA_IF_EXISTS=true PERSIST_PATH="$data"
+                    PERSIST_FILE_NAME=kinesis-data.json PERSIST_INTERVAL="$KINESIS_MOCK_PERSIST_INTERVAL")
+            else
+                # Left to its defaults, kinesis-mock would load ./data/kinesis-data.json from the
+                # caller's working directory if one were there.
+                vars+=(SHOULD_PERSIST_DATA=false LOAD_DATA_IF_EXISTS=false)
+            fi
+            env "${vars[@]}" setsid nohup node -r "$PEERS_SCRIPT_DIR/loopback.js" "$kl/main.js" \
                 >"$log" 2>&1 </dev/null 9>&- &
             ;;
         moto)
             local server="$PEERS_DIR/venv/bin/moto_server"
             [[ -x "$server" ]] || die "moto is not installed: run scripts/peers/install.sh moto"
-            setsid nohup "$server" -H 127.0.0.1 -p "$MOTO_PORT" >"$log" 2>&1 </dev/null 9>&- &
+            setsid nohup "$server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 </dev/null 9>&- &
             ;;
     esac
     echo "$!"
@@ -147,6 +175,21 @@ wait_ready() {
     done
 }
 
+# snapshot_problem NAME: prints why kinesis-mock-durable's snapshot cannot be loaded, or nothing.
+# kinesis-mock truncates the file and writes it anew in place, so a SIGKILL during a write leaves it
+# empty or cut short, and kinesis-mock then dies at start-up (java.util.NoSuchElementException).
+snapshot_problem() {
+    local file
+    [[ "$1" == kinesis-mock-durable ]] || return 0
+    file="$(data_dir_of "$1")/kinesis-data.json"
+    [[ -e "$file" ]] || return 0
+    if [[ ! -s "$file" ]]; then
+        echo "$file is empty"
+    elif ! node -e 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))' "$file" 2>/dev/null; then
+        echo "$file is not valid JSON ($(stat -c %s "$file") bytes)"
+    fi
+}
+
 # unfit_reason PID PORT: prints why a running peer cannot be reused, or nothing when it is healthy.
 unfit_reason() {
     local pid="$1" port="$2" deadline before after pct
@@ -173,8 +216,9 @@ unfit_reason() {
 }
 
 start_peer() {
-    local name="$1" port pidfile log pid reason
+    local name="$1" port tls_port pidfile log pid reason
     port="$(port_of "$name")"
+    tls_port="$(tls_port_of "$name")"
     pidfile="$PEERS_DIR/$name.pid"
     log="$PEERS_DIR/$name.log"
     lock_peer "$name"
@@ -183,7 +227,7 @@ start_peer() {
         if ! pid_alive "$pid"; then
             echo "$name: recorded pid $pid is gone; starting a new one" >&2
         elif ! started_by_us "$name" "$pid"; then
-            echo "$name: recorded pid $pid now runs another program; leaving it alone, starting a new one" >&2
+            echo "$name: recorded pid $pid now runs another program or the other variant of the same program; leaving it alone, starting a new one" >&2
         else
             reason="$(unfit_reason "$pid" "$port")"
             if [[ -z "$reason" ]]; then
@@ -202,10 +246,13 @@ start_peer() {
     # A peer just stopped has released its ports by the time it is gone; the short wait only
     # covers the kernel catching up. Anything still listening there is not ours.
     wait_port_free "$port" 2 || die "port $port is already in use by another process; $name not started"
-    if [[ "$name" == kinesis-mock ]]; then
-        wait_port_free "$KINESIS_MOCK_TLS_PORT" 2 ||
-            die "port $KINESIS_MOCK_TLS_PORT is already in use by another process; $name not started"
+    if [[ -n "$tls_port" ]]; then
+        wait_port_free "$tls_port" 2 ||
+            die "port $tls_port is already in use by another process; $name not started"
     fi
+    reason="$(snapshot_problem "$name")"
+    [[ -z "$reason" ]] || die "$name: cannot start on its saved data: $reason, torn by a kill while" \
+        "kinesis-mock was rewriting it; that state is lost (scripts/peers/wipe.sh $name, then start.sh, starts it empty)"
     pid="$(launch "$name" "$log")"
     echo "$pid" >"$pidfile"
     wait_ready "$name" "$pid" "$port" "$log"

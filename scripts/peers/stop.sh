@@ -2,10 +2,14 @@
 # Stops peers started by start.sh, by the PID each one recorded in .peers/NAME.pid.
 #
 # Usage: scripts/peers/stop.sh kinesalite|kinesis-mock|moto|all
+#        scripts/peers/stop.sh kinesalite-durable|kinesis-mock-durable
+#
+# "all" is the three standard peers; a durable variant is stopped by name and keeps its data.
 #
 # Sends SIGTERM (and SIGCONT, for a stopped process), waits up to SEQCHECK_PEER_STOP_TIMEOUT
 # seconds (default 5), then SIGKILL, and removes the pid file. A pid file whose process is gone, or
-# now runs a program other than that peer's (PID reuse), is removed without signalling anything.
+# now runs a program other than that peer's (PID reuse, or the other variant of the same program),
+# is removed without signalling anything.
 set -euo pipefail
 
 # shellcheck source=scripts/peers/common.sh
@@ -27,7 +31,7 @@ stop_peer() {
         return
     fi
     if ! started_by_us "$name" "$pid"; then
-        echo "$name: pid $pid is not $name started from $PEERS_DIR; removing stale pid file" >&2
+        echo "$name: pid $pid is not $name (its program from $PEERS_DIR, told port $(port_of "$name")); removing stale pid file" >&2
         rm -f "$pidfile"
         unlock_peer
         return
