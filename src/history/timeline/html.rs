@@ -118,7 +118,7 @@ pub(crate) fn page(
             {
                 let _ = write!(
                     rows,
-                    "<div class=\"region cdown\" data-region=\"consumer-down\" style=\"left:{:.6}%;width:{:.6}%\" title=\"consumer down{}\"><span class=\"rlabel\">down</span></div>",
+                    "<div class=\"region cdown\" data-region=\"consumer-down\" style=\"left:{:.6}%;width:{:.6}%\" title=\"consumer down{}\"><span class=\"rlabel\">consumer down</span></div>",
                     pct(r.start),
                     pct(r.end - r.start),
                     if r.closed { "" } else { " until the end" }
@@ -257,7 +257,13 @@ fn span_element(
         );
     }
     if !classes.is_empty() {
-        let _ = write!(out, "<span class=\"tag\">{}</span>", classes.join(", "));
+        // Near the right edge the tag is right-aligned, so it stays on the page.
+        let end = if left > 85.0 { " end" } else { "" };
+        let _ = write!(
+            out,
+            "<span class=\"tag{end}\">{}</span>",
+            classes.join(", ")
+        );
     }
     for r in refs
         .iter()

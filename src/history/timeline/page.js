@@ -35,10 +35,11 @@
     var m = us / p;
     return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
   }
+  // A tick's label in the unit its step calls for, with as many decimals as the step needs.
   function fmt(us, step) {
-    if (step >= 1e6) { return "+" + (us / 1e6).toFixed(step >= 1e7 ? 0 : 1) + " s"; }
-    if (step >= 1e3) { return "+" + (us / 1e3).toFixed(step >= 1e4 ? 0 : 1) + " ms"; }
-    return "+" + us.toFixed(0) + " µs";
+    var unit = step >= 1e5 ? [1e6, " s"] : step >= 100 ? [1e3, " ms"] : [1, " µs"];
+    var decimals = Math.max(0, Math.ceil(-Math.log10(step / unit[0]) - 1e-9));
+    return "+" + (us / unit[0]).toFixed(Math.min(decimals, 6)) + unit[1];
   }
   // Ticks for the visible part only, about every 110 px.
   function drawAxis() {
