@@ -178,6 +178,23 @@ pub(crate) fn page(
             if r.closed { "" } else { " (until the end)" }
         );
     }
+    let left_out = model
+        .spans
+        .iter()
+        .zip(drawn)
+        .filter(|(_, d)| !**d)
+        .map(|(s, _)| s);
+    let (from, to) = left_out.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), s| {
+        (a.min(s.start), b.max(s.end))
+    });
+    if from.is_finite() && to.is_finite() {
+        let _ = write!(
+            out,
+            "<div class=\"region omitted\" data-region=\"not-drawn\" style=\"left:{:.6}%;width:{:.6}%\" title=\"operations not drawn (cap)\"><span class=\"rlabel\">not all drawn</span></div>",
+            pct(from),
+            pct(to - from)
+        );
+    }
     out.push_str("</div><div id=\"lanes\">");
     out.push_str(&rows);
     out.push_str("</div></div></div></div>\n<div id=\"tip\" hidden></div>\n");
@@ -430,8 +447,8 @@ fn cap_notice(
     let last = left_out.iter().map(|s| s.start).fold(0.0, f64::max);
     let _ = writeln!(
         out,
-        "<p id=\"cap-notice\">Drawn: {drawn_events} of {total} events (at most {} besides those kept always). \
-         Not drawn: {} operations starting between +{} and +{}. Every anomaly's events, the {} operations on either side of each on its lane, and every fault are always drawn.</p>",
+        "<p id=\"cap-notice\">Drawn: {drawn_events} of {total} events (the cap is {}). \
+         Not drawn: {} operations starting between +{} and +{} (hatched). Every anomaly's events, the {} operations on either side of each on its lane, and every fault are always drawn.</p>",
         opts.max_events,
         left_out.len(),
         duration_text(first),

@@ -20,9 +20,10 @@ use std::path::Path;
 /// How a timeline is drawn.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TimelineOptions {
-    /// At most this many events are drawn besides those always drawn: every event an anomaly
-    /// names, the operations next to each on its process's lane, and every fault. The others
-    /// are drawn in time order while they fit; the page says what was left out.
+    /// At most this many events are drawn, unless those always drawn are more: every event an
+    /// anomaly names, the operations next to each on its process's lane, and every fault. The
+    /// others are drawn in time order while they fit; the page says what was left out and shades
+    /// the stretch of time it comes from.
     pub max_events: usize,
 }
 

@@ -307,6 +307,12 @@ fn a_capped_page_keeps_every_anomaly_and_its_neighbours() {
     }
     assert!(html.contains(r#"data-f="kill""#), "faults are always drawn");
     assert!(html.contains("id=\"cap-notice\"") && html.contains("of 4002 events"));
+    assert_eq!(
+        tags_with(&html, "data-region").len(),
+        2,
+        "the kill's region and the hatched stretch"
+    );
+    assert!(html.contains(r#"data-region="not-drawn""#));
 }
 
 #[test]
