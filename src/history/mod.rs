@@ -10,9 +10,11 @@
 pub mod event;
 pub mod io;
 pub mod report;
+pub mod timeline;
 
 pub use event::{Event, EventType, FORMAT_VERSION, Op};
 pub use io::{EventRef, HistoryError, HistoryWriter};
 pub use report::{
     Anomaly, AnomalyClass, ClassCount, Coverage, LagSummary, Report, UnknownOutcomes, Verdict,
 };
+pub use timeline::{TimelineOptions, load_events, render_timeline, write_timeline};
