@@ -13,17 +13,17 @@ pub mod history;
 pub mod http;
 pub mod memory;
 pub mod model;
-#[cfg(feature = "http")]
-pub mod nemesis;
 /// Exhaustive stateright models of the sequencer under crashes, resharding, replication and
 /// consumer checkpointing; each model drives the shipped [`sequencer`] code.
 #[path = "../models/mod.rs"]
 pub mod models;
+#[cfg(feature = "http")]
+pub mod nemesis;
 pub mod scaling;
 pub mod sequencer;
-pub mod service;
 #[cfg(feature = "http")]
 pub mod server;
+pub mod service;
 pub mod types;
 pub mod validate;
 pub mod wire;

@@ -124,7 +124,10 @@ fn a_healthy_proxy_passes_requests_both_ways() {
     assert_eq!(rig.contents(), vec![b"one".to_vec(), b"two".to_vec()]);
     let stats = rig.proxy.stats();
     assert!(stats.accepted >= 1, "{stats:?}");
-    assert!(stats.bytes_to_upstream > 0 && stats.bytes_to_client > 0, "{stats:?}");
+    assert!(
+        stats.bytes_to_upstream > 0 && stats.bytes_to_client > 0,
+        "{stats:?}"
+    );
     assert_eq!(stats.resets_after_request + stats.resets_before_request, 0);
     rig.finish();
 }

@@ -103,7 +103,11 @@ fn the_served_embedded_service_passes_the_suite_over_http() {
             report.status
         );
         assert_eq!(report.distinct_findings, 0, "{area}");
-        assert!(report.divergences.is_empty(), "{area}: {:?}", report.divergences);
+        assert!(
+            report.divergences.is_empty(),
+            "{area}: {:?}",
+            report.divergences
+        );
         assert_eq!(report.indeterminate_cases, 0, "{area}");
         println!(
             "{area}: {} cases, {} completed over HTTP",
@@ -187,46 +191,67 @@ fn exchange(addr: SocketAddr, method: &str, head_lines: &[&str], body: &[u8]) ->
 const JSON: &str = "Content-Type: application/x-amz-json-1.1";
 const AUTH: &str = "Authorization: AWS4-HMAC-SHA256 Credential=anything, Signature=not-checked";
 
+/// A request the front end refuses, and the error type it must answer with.
+struct BadInput {
+    what: &'static str,
+    head: Vec<&'static str>,
+    body: &'static [u8],
+    error: &'static str,
+}
+
 #[test]
 fn bad_input_gets_a_kinesis_error_envelope() {
     let server = embedded_server();
     let addr = server.local_addr();
     let put = "X-Amz-Target: Kinesis_20131202.PutRecord";
-    let cases: [(&str, Vec<&str>, &[u8], u16, &str); 6] = [
-        ("garbage body", vec![JSON, AUTH, put], b"{not json", 400, "SerializationException"),
-        (
-            "non-UTF-8 body",
-            vec![JSON, put],
-            b"{\"StreamName\":\"\xff\xfe\"}",
-            400,
-            "SerializationException",
-        ),
-        (
-            "missing target",
-            vec![JSON, AUTH],
-            b"{\"StreamName\":\"s\"}",
-            400,
-            "UnknownOperationException",
-        ),
-        ("missing target, empty body", vec![JSON], b"", 400, "UnknownOperationException"),
-        (
-            "unknown target",
-            vec![JSON, "X-Amz-Target: Kinesis_20131202.Launch"],
-            b"{}",
-            400,
-            "UnknownOperationException",
-        ),
-        (
-            "missing required member",
-            vec![JSON, put],
-            b"{\"StreamName\":\"s\"}",
-            400,
-            "ValidationException",
-        ),
+    let cases = [
+        BadInput {
+            what: "garbage body",
+            head: vec![JSON, AUTH, put],
+            body: b"{not json",
+            error: "SerializationException",
+        },
+        BadInput {
+            what: "non-UTF-8 body",
+            head: vec![JSON, put],
+            body: b"{\"StreamName\":\"\xff\xfe\"}",
+            error: "SerializationException",
+        },
+        BadInput {
+            what: "missing target",
+            head: vec![JSON, AUTH],
+            body: b"{\"StreamName\":\"s\"}",
+            error: "UnknownOperationException",
+        },
+        BadInput {
+            what: "missing target, empty body",
+            head: vec![JSON],
+            body: b"",
+            error: "UnknownOperationException",
+        },
+        BadInput {
+            what: "unknown target",
+            head: vec![JSON, "X-Amz-Target: Kinesis_20131202.Launch"],
+            body: b"{}",
+            error: "UnknownOperationException",
+        },
+        BadInput {
+            what: "missing required member",
+            head: vec![JSON, put],
+            body: b"{\"StreamName\":\"s\"}",
+            error: "ValidationException",
+        },
     ];
-    for (what, head, body, status, error) in cases {
+    for BadInput {
+        what,
+        head,
+        body,
+        error,
+    } in cases
+    {
         let answer = exchange(addr, "POST", &head, body);
-        assert_eq!(answer.status, status, "{what}: {}", answer.body);
+        // Every front-end refusal is a client error.
+        assert_eq!(answer.status, 400, "{what}: {}", answer.body);
         assert_eq!(answer.error_type().as_deref(), Some(error), "{what}");
         assert_eq!(
             answer.header("content-type"),
@@ -243,11 +268,17 @@ fn bad_input_gets_a_kinesis_error_envelope() {
         })
         .expect("in-process answer");
     let answer = exchange(addr, "POST", &[JSON], b"{\"StreamName\":\"s\"}");
-    assert_eq!((answer.status, answer.body), (expected.status, expected.body));
+    assert_eq!(
+        (answer.status, answer.body),
+        (expected.status, expected.body)
+    );
     let get = exchange(addr, "GET", &[], b"");
     assert_eq!(get.status, 405);
     assert_eq!(get.header("allow"), Some("POST"));
-    assert_eq!(get.error_type().as_deref(), Some("UnknownOperationException"));
+    assert_eq!(
+        get.error_type().as_deref(),
+        Some("UnknownOperationException")
+    );
     // Still serving after all of it.
     let raw = RawClient::new(&server.url()).expect("raw client");
     let ok = raw
@@ -269,7 +300,10 @@ fn shutdown_closes_the_port_and_drop_shuts_down_too() {
     let dropped = embedded_server();
     let addr = dropped.local_addr();
     drop(dropped);
-    assert!(TcpStream::connect(addr).is_err(), "port still open after drop");
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "port still open after drop"
+    );
 }
 
 /// Runs `seqcheck serve ARGS`, reads the line naming the port, and returns the child and URL.

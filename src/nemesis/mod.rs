@@ -8,5 +8,7 @@
 //! the client cannot tell them apart.
 
 mod proxy;
+mod relay;
 
-pub use proxy::{FaultProxy, MAX_CONNECTIONS, MAX_HELD_BYTES, NetFault, ProxyError, ProxyStats};
+pub use proxy::{FaultProxy, MAX_CONNECTIONS, NetFault, ProxyError, ProxyStats};
+pub use relay::MAX_HELD_BYTES;

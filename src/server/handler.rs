@@ -116,7 +116,9 @@ async fn answer(service: Arc<dyn StreamService>, request: Request<Incoming>) -> 
     {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
-            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let too_large = e
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some();
             let e = serialization(if too_large {
                 format!("the request body exceeds {MAX_BODY_BYTES} bytes")
             } else {

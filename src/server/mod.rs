@@ -108,25 +108,53 @@ impl Server {
         let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
         listener.set_nonblocking(true).map_err(bind)?;
         let local_addr = listener.local_addr().map_err(bind)?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(WORKER_THREADS)
-            .max_blocking_threads(MAX_CONCURRENT_CALLS)
-            .thread_name("seqcheck-serve")
-            .enable_all()
-            .build()
-            .map_err(ServeError::Runtime)?;
-        let listener = {
-            let _context = runtime.enter();
-            tokio::net::TcpListener::from_std(listener).map_err(bind)?
-        };
         let (stop, stopped) = oneshot::channel();
+        // The runtime is built, used and dropped on the server's own thread, so the handle
+        // owns no runtime and may be dropped anywhere, async code included.
+        let (ready, started) = std::sync::mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("seqcheck-serve-accept".into())
             .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(WORKER_THREADS)
+                    .max_blocking_threads(MAX_CONCURRENT_CALLS)
+                    .thread_name("seqcheck-serve")
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let _ = ready.send(Err(ServeError::Runtime(e)));
+                        return;
+                    }
+                };
+                let listener = {
+                    let _context = runtime.enter();
+                    tokio::net::TcpListener::from_std(listener)
+                };
+                let listener = match listener {
+                    Ok(listener) => listener,
+                    Err(source) => {
+                        let _ = ready.send(Err(ServeError::Bind { addr, source }));
+                        return;
+                    }
+                };
+                let _ = ready.send(Ok(()));
                 runtime.block_on(accept_loop(listener, service, stopped));
                 runtime.shutdown_timeout(SHUTDOWN_GRACE);
             })
             .map_err(ServeError::Runtime)?;
+        let failure = match started.recv() {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(e),
+            Err(_) => Some(ServeError::Runtime(std::io::Error::other(
+                "the server's thread ended before it started serving",
+            ))),
+        };
+        if let Some(e) = failure {
+            let _ = thread.join();
+            return Err(e);
+        }
         Ok(ServerHandle {
             local_addr,
             stop: Some(stop),
@@ -226,7 +254,13 @@ mod tests {
     fn only_the_two_loopback_addresses_are_allowed() {
         assert!(is_allowed_bind_ip("127.0.0.1".parse().expect("ip")));
         assert!(is_allowed_bind_ip("::1".parse().expect("ip")));
-        for other in ["0.0.0.0", "127.0.0.2", "::", "192.168.1.1", "::ffff:127.0.0.1"] {
+        for other in [
+            "0.0.0.0",
+            "127.0.0.2",
+            "::",
+            "192.168.1.1",
+            "::ffff:127.0.0.1",
+        ] {
             assert!(!is_allowed_bind_ip(other.parse().expect("ip")), "{other}");
         }
     }
