@@ -23,6 +23,7 @@ pub mod types;
 pub mod validate;
 pub mod wire;
 pub mod history;
+pub mod driver;
 
 pub use memory::MemoryStream;
 pub use model::{Model, ModelConfig, ModelService};
