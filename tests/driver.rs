@@ -52,11 +52,25 @@ fn assert_well_formed(events: &[Event]) {
         match e.kind {
             EventType::Invoke => {
                 let prev = pending.insert(&e.process, e.f);
-                assert!(prev.is_none(), "line {}: {} invoked {:?} with {:?} pending", i + 1, e.process, e.f, prev);
+                assert!(
+                    prev.is_none(),
+                    "line {}: {} invoked {:?} with {:?} pending",
+                    i + 1,
+                    e.process,
+                    e.f,
+                    prev
+                );
             }
             _ => {
                 let open = pending.remove(e.process.as_str());
-                assert_eq!(open, Some(e.f), "line {}: {} completed {:?} without its invoke", i + 1, e.process, e.f);
+                assert_eq!(
+                    open,
+                    Some(e.f),
+                    "line {}: {} completed {:?} without its invoke",
+                    i + 1,
+                    e.process,
+                    e.f
+                );
             }
         }
     }
@@ -104,7 +118,9 @@ fn acknowledged(events: &[Event]) -> HashSet<String> {
             last_invoke.insert(&e.process, e);
             continue;
         }
-        let Some(inv) = last_invoke.get(e.process.as_str()) else { continue };
+        let Some(inv) = last_invoke.get(e.process.as_str()) else {
+            continue;
+        };
         if e.kind != EventType::Ok {
             continue;
         }
@@ -155,7 +171,10 @@ fn a_fault_free_run_writes_a_well_formed_history() {
     assert!(!acked.is_empty());
     let read = final_read_payloads(&events);
     let missing: Vec<&String> = acked.difference(&read).take(5).collect();
-    assert!(missing.is_empty(), "acknowledged but not read back: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "acknowledged but not read back: {missing:?}"
+    );
     assert_eq!(summary.unknown_outcomes(), 0);
     // Consumers leased, processed and checkpointed durably.
     assert!(count(&events, Op::Lease, EventType::Ok) >= 2);
@@ -195,7 +214,11 @@ fn a_killed_consumer_resumes_from_its_checkpoint() {
                 let target = events
                     .iter()
                     .rev()
-                    .find(|x| x.f == Op::KillConsumer && x.kind == EventType::Invoke && x.mono_ns <= e.mono_ns)
+                    .find(|x| {
+                        x.f == Op::KillConsumer
+                            && x.kind == EventType::Invoke
+                            && x.mono_ns <= e.mono_ns
+                    })
                     .and_then(|x| x.target.clone())
                     .expect("kill target");
                 dead.insert(target);

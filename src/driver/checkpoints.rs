@@ -89,12 +89,14 @@ impl CheckpointStore {
     pub fn read(&self, shard: &str) -> Result<Option<Checkpoint>, CheckpointError> {
         let path = self.file(shard)?;
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| CheckpointError::Corrupt {
-                    path,
-                    reason: e.to_string(),
-                }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes)
+                    .map(Some)
+                    .map_err(|e| CheckpointError::Corrupt {
+                        path,
+                        reason: e.to_string(),
+                    })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(CheckpointError::Io { path, source }),
         }
@@ -137,10 +139,7 @@ mod tests {
     use super::*;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "seqcheck-ckpt-{name}-{}",
-            std::process::id()
-        ));
+        let dir = std::env::temp_dir().join(format!("seqcheck-ckpt-{name}-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
     }

@@ -157,7 +157,11 @@ impl<'s, 'a, 'r> Incarnation<'s, 'a, 'r> {
                 self.release_all()?;
                 return Ok(End::Stopped);
             }
-            if self.switch.kill_pending().is_some_and(|d| d >= IDLE_KILL_AFTER) {
+            if self
+                .switch
+                .kill_pending()
+                .is_some_and(|d| d >= IDLE_KILL_AFTER)
+            {
                 return Ok(End::Killed);
             }
             if self
@@ -200,7 +204,8 @@ impl<'s, 'a, 'r> Incarnation<'s, 'a, 'r> {
                     .chain(s.adjacent_parent_shard_id.iter())
                     .map(ToString::to_string)
                     .collect();
-                let finished = matches!(self.shared.store.read(&id), Ok(Some(Checkpoint::ShardEnd)));
+                let finished =
+                    matches!(self.shared.store.read(&id), Ok(Some(Checkpoint::ShardEnd)));
                 self.shared.leases.register(&id, &parents, finished);
             }
         }
@@ -326,8 +331,13 @@ impl<'s, 'a, 'r> Incarnation<'s, 'a, 'r> {
         self.rec.record(invoke)?;
         let line = invoke_line(&r.data);
         if let Err(source) = self.output.write_all(line.as_bytes()) {
-            let path = self.shared.output_dir.join(format!("{}.out", self.rec.process()));
-            self.rec.control().fail(DriverError::RunDir { path, source });
+            let path = self
+                .shared
+                .output_dir
+                .join(format!("{}.out", self.rec.process()));
+            self.rec
+                .control()
+                .fail(DriverError::RunDir { path, source });
             return Err(Halted);
         }
         self.rec.record(self.rec.event(EventType::Ok, Op::Process))
@@ -390,7 +400,12 @@ impl<'s, 'a, 'r> Incarnation<'s, 'a, 'r> {
         }
     }
 
-    fn handle_page(&mut self, i: usize, shard: &str, page: GetRecordsResponse) -> Result<Page, Stop> {
+    fn handle_page(
+        &mut self,
+        i: usize,
+        shard: &str,
+        page: GetRecordsResponse,
+    ) -> Result<Page, Stop> {
         let last = page.records.last().map(|r| r.sequence_number.to_string());
         let early = self.config().twin == Some(DriverTwin::CheckpointBeforeProcess);
         if early {
@@ -423,8 +438,11 @@ impl<'s, 'a, 'r> Incarnation<'s, 'a, 'r> {
                 self.checkpoint(shard, &Checkpoint::ShardEnd)?;
                 self.shared.leases.finish(shard);
                 for child in &page.child_shards {
-                    let parents: Vec<String> =
-                        child.parent_shards.iter().map(ToString::to_string).collect();
+                    let parents: Vec<String> = child
+                        .parent_shards
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
                     self.shared
                         .leases
                         .register(&child.shard_id.to_string(), &parents, false);

@@ -110,7 +110,11 @@ fn read_shard(
             };
             let mut invoke = rec.event(EventType::Invoke, Op::GetShardIterator);
             record::get_shard_iterator_args(&mut invoke, &req);
-            match rec.call(invoke, || service.get_shard_iterator(&req), record::iterator_ok)? {
+            match rec.call(
+                invoke,
+                || service.get_shard_iterator(&req),
+                record::iterator_ok,
+            )? {
                 Ok(it) => {
                     iterator = Some(it);
                     errors = 0;

@@ -69,8 +69,7 @@ impl LeaseTable {
             .filter(|(_, l)| l.owner.is_none() && !l.finished)
             .filter(|(_, l)| {
                 !respect_parents
-                    || l
-                        .parents
+                    || l.parents
                         .iter()
                         .all(|p| t.leases.get(p).is_some_and(|pl| pl.finished))
             })
@@ -120,7 +119,11 @@ impl LeaseTable {
 
     /// Whether `shard` is finished.
     pub fn is_finished(&self, shard: &str) -> bool {
-        self.inner.lock().leases.get(shard).is_some_and(|l| l.finished)
+        self.inner
+            .lock()
+            .leases
+            .get(shard)
+            .is_some_and(|l| l.finished)
     }
 
     /// Marks `owner` as a running consumer (true) or a dead or stopped one (false).

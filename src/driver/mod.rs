@@ -282,7 +282,11 @@ impl fmt::Display for RunSummary {
             self.processed(),
             self.checkpoints()
         )?;
-        writeln!(f, "{:<24} {:>8} {:>8} {:>8} {:>8}", "operation", "invoke", "ok", "fail", "info")?;
+        writeln!(
+            f,
+            "{:<24} {:>8} {:>8} {:>8} {:>8}",
+            "operation", "invoke", "ok", "fail", "info"
+        )?;
         for (op, c) in &self.outcomes {
             let name = serde_json::to_value(op)
                 .ok()
@@ -387,7 +391,9 @@ pub fn run(
     let switches: Vec<lifecycle::Switch> = (0..config.consumers)
         .map(|_| lifecycle::Switch::default())
         .collect();
-    let names: Vec<String> = (0..config.consumers).map(|i| format!("consumer-{i}")).collect();
+    let names: Vec<String> = (0..config.consumers)
+        .map(|i| format!("consumer-{i}"))
+        .collect();
     let shared = consumer::Shared {
         config,
         service,
@@ -423,7 +429,10 @@ pub fn run(
         for (name, switch) in names.iter().zip(&switches) {
             let rec = Recorder::new(history, control, name);
             let shared = &shared;
-            workers.push(("consumer", scope.spawn(move || consumer::run(shared, switch, rec))));
+            workers.push((
+                "consumer",
+                scope.spawn(move || consumer::run(shared, switch, rec)),
+            ));
         }
         if config.reshard {
             let rec = Recorder::new(history, control, "resharder");

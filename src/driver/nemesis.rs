@@ -11,12 +11,12 @@
 //! When the run stops, the fault in place is healed before the nemesis returns, so the final
 //! read sees a healthy service.
 
+use super::DriverConfig;
 use super::commands::{self, ServiceCommands};
 use super::leases::LeaseTable;
 use super::lifecycle::Switch;
 use super::record::{Halted, Recorder};
 use super::rng::Rng;
-use super::DriverConfig;
 use crate::history::{EventType, Op};
 use std::time::Duration;
 
@@ -223,8 +223,7 @@ fn heal(active: &Active, levers: &Levers<'_>, rec: &Recorder<'_>) -> Result<(), 
                 let mut e = nemesis_event(rec, EventType::Invoke, Op::Restart);
                 e.target = Some("service".into());
                 rec.record(e)?;
-                let result =
-                    commands::run(&cmds.restart, cmds.timeout).map_err(|e| e.to_string());
+                let result = commands::run(&cmds.restart, cmds.timeout).map_err(|e| e.to_string());
                 if complete(rec, Op::Restart, result)? {
                     break;
                 }
@@ -255,7 +254,13 @@ mod tests {
     fn faults_are_named_as_the_history_format_names_them() {
         assert_eq!(NetFaultKind::Delay { ms: 200 }.describe(), "delay 200ms");
         assert_eq!(NetFaultKind::Stall.describe(), "stall");
-        assert_eq!(NetFaultKind::ResetAfterRequest.describe(), "reset-after-request");
-        assert_eq!(NetFaultKind::ResetBeforeRequest.describe(), "reset-before-request");
+        assert_eq!(
+            NetFaultKind::ResetAfterRequest.describe(),
+            "reset-after-request"
+        );
+        assert_eq!(
+            NetFaultKind::ResetBeforeRequest.describe(),
+            "reset-before-request"
+        );
     }
 }

@@ -11,11 +11,7 @@ use md5::{Digest, Md5};
 pub fn payload(process: &str, counter: u64) -> String {
     let body = format!("{process}.{counter}");
     let digest = Md5::digest(body.as_bytes());
-    let hex: String = digest
-        .iter()
-        .take(4)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     format!("{body}.{hex}")
 }
 

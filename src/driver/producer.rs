@@ -120,8 +120,8 @@ impl Producer<'_, '_> {
                 self.rec.record(invoke)?;
             }
             let result = self.service.put_record(&req);
-            let retry = matches!(&result, Err(e) if retriable(e))
-                && attempt < self.config.max_attempts;
+            let retry =
+                matches!(&result, Err(e) if retriable(e)) && attempt < self.config.max_attempts;
             // The defective twin hides a failed attempt's completion and the retry's invoke,
             // so the history shows one attempt.
             hide_invoke = retry && self.hides_retries();
@@ -190,7 +190,8 @@ impl Producer<'_, '_> {
             // partial failure's resend carries other entries, so it stays visible).
             hide_invoke = retry && result.is_err() && self.hides_retries();
             if !hide_invoke {
-                self.rec.finish(Op::PutRecords, &result, record::put_batch_ok)?;
+                self.rec
+                    .finish(Op::PutRecords, &result, record::put_batch_ok)?;
             }
             if !retry {
                 return Ok(());

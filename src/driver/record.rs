@@ -5,8 +5,8 @@
 //! (`error` = the exception name); an outcome the client cannot know (no answer, an untyped
 //! 5xx, an answer that does not parse) is `info` (`error` = the reason).
 
-use super::control::Control;
 use super::DriverError;
+use super::control::Control;
 use crate::api::*;
 use crate::history::event::{EntryResult, ListedShard, Payload, PutEntry, ReadRecord};
 use crate::history::{Event, EventType, HistoryWriter, Op};
@@ -290,7 +290,12 @@ pub(crate) fn records_ok(r: &GetRecordsResponse, e: &mut Event) {
     );
     e.next_iterator.clone_from(&r.next_shard_iterator);
     e.millis_behind = Some(r.millis_behind_latest);
-    e.children = Some(r.child_shards.iter().map(|c| c.shard_id.to_string()).collect());
+    e.children = Some(
+        r.child_shards
+            .iter()
+            .map(|c| c.shard_id.to_string())
+            .collect(),
+    );
 }
 
 /// One listed shard as the history carries it.
@@ -337,7 +342,10 @@ mod tests {
         let mut e = Event::new("p", EventType::Ok, Op::PutRecord, 0, 0);
         failure(
             &mut e,
-            &KinesisError::new(ErrorKind::ProvisionedThroughputExceededException, "slow down"),
+            &KinesisError::new(
+                ErrorKind::ProvisionedThroughputExceededException,
+                "slow down",
+            ),
         );
         assert_eq!(e.kind, EventType::Fail);
         assert_eq!(

@@ -9,7 +9,9 @@
 use super::record::{self, Halted, Recorder};
 use super::rng::Rng;
 use super::{DriverConfig, topology};
-use crate::api::{MergeShardsRequest, ShardDescription, SplitShardRequest, UpdateShardCountRequest};
+use crate::api::{
+    MergeShardsRequest, ShardDescription, SplitShardRequest, UpdateShardCountRequest,
+};
 use crate::history::{EventType, Op};
 use crate::service::StreamService;
 use std::time::Duration;
@@ -127,12 +129,14 @@ fn reshard_loop(
             Reshard::Split(req) => {
                 let mut e = rec.event(EventType::Invoke, Op::SplitShard);
                 record::split_args(&mut e, req);
-                rec.call(e, || service.split_shard(req), record::nothing)?.is_ok()
+                rec.call(e, || service.split_shard(req), record::nothing)?
+                    .is_ok()
             }
             Reshard::Merge(req) => {
                 let mut e = rec.event(EventType::Invoke, Op::MergeShards);
                 record::merge_args(&mut e, req);
-                rec.call(e, || service.merge_shards(req), record::nothing)?.is_ok()
+                rec.call(e, || service.merge_shards(req), record::nothing)?
+                    .is_ok()
             }
             Reshard::Count(req) => {
                 let mut e = rec.event(EventType::Invoke, Op::UpdateShardCount);
@@ -166,8 +170,11 @@ mod tests {
     #[test]
     fn splits_cut_in_the_middle_and_merges_join_neighbours() {
         let ranges = HashKeyRange::initial_split(2);
-        let shards: Vec<ShardDescription> =
-            ranges.iter().enumerate().map(|(i, r)| shard(i as u32, *r)).collect();
+        let shards: Vec<ShardDescription> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| shard(i as u32, *r))
+            .collect();
         let open: Vec<&ShardDescription> = shards.iter().collect();
         let mut rng = Rng::new(5);
         let (mut splits, mut merges) = (0, 0);
@@ -199,8 +206,11 @@ mod tests {
     #[test]
     fn shard_count_targets_stay_within_uniform_scaling() {
         let ranges = HashKeyRange::initial_split(3);
-        let shards: Vec<ShardDescription> =
-            ranges.iter().enumerate().map(|(i, r)| shard(i as u32, *r)).collect();
+        let shards: Vec<ShardDescription> = ranges
+            .iter()
+            .enumerate()
+            .map(|(i, r)| shard(i as u32, *r))
+            .collect();
         let open: Vec<&ShardDescription> = shards.iter().collect();
         let mut rng = Rng::new(9);
         for _ in 0..100 {

@@ -66,14 +66,18 @@ mod tests {
 
     #[test]
     fn the_same_seed_and_role_give_the_same_sequence() {
-        let a: Vec<u64> = (0..5).map({
-            let mut r = Rng::fork(7, "producer-1");
-            move |_| r.next_u64()
-        }).collect();
-        let b: Vec<u64> = (0..5).map({
-            let mut r = Rng::fork(7, "producer-1");
-            move |_| r.next_u64()
-        }).collect();
+        let a: Vec<u64> = (0..5)
+            .map({
+                let mut r = Rng::fork(7, "producer-1");
+                move |_| r.next_u64()
+            })
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .map({
+                let mut r = Rng::fork(7, "producer-1");
+                move |_| r.next_u64()
+            })
+            .collect();
         let c = Rng::fork(7, "producer-2").next_u64();
         assert_eq!(a, b);
         assert_ne!(a[0], c);
