@@ -12,6 +12,8 @@ pub mod clock;
 pub mod http;
 pub mod memory;
 pub mod model;
+#[cfg(feature = "http")]
+pub mod nemesis;
 /// Exhaustive stateright models of the sequencer under crashes, resharding, replication and
 /// consumer checkpointing; each model drives the shipped [`sequencer`] code.
 #[path = "../models/mod.rs"]
@@ -19,6 +21,8 @@ pub mod models;
 pub mod scaling;
 pub mod sequencer;
 pub mod service;
+#[cfg(feature = "http")]
+pub mod server;
 pub mod types;
 pub mod validate;
 pub mod wire;

@@ -3,6 +3,7 @@
 mod check;
 mod endpoint;
 mod matrix;
+mod serve;
 mod table;
 mod throughput;
 
@@ -55,6 +56,9 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         events: usize,
     },
+    /// Serve the embedded service (or `--model`) as a Kinesis endpoint on loopback until
+    /// SIGINT/SIGTERM.
+    Serve(serve::ServeArgs),
     /// Check every stateright model exhaustively and print state counts and speed.
     Models {
         /// Bound multiplier (1 = the bounds `cargo test` uses).
@@ -86,6 +90,7 @@ pub enum CliError {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Explore {
             model,
             broken,
