@@ -257,3 +257,45 @@ fn a_killed_consumer_resumes_from_its_checkpoint() {
     assert!(resumed > 0, "a lease resumed after its checkpoint");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[cfg(feature = "http")]
+#[test]
+fn network_faults_through_the_proxy_give_unknown_outcomes_and_the_run_still_completes() {
+    let dir = run_dir("net");
+    let mut config = small_config("net", &dir);
+    config.net_faults = true;
+    config.nemesis_interval = Duration::from_millis(400);
+    config.duration = Duration::from_secs(5);
+    config.max_ops = 3_000;
+    config.producer_pause = Duration::from_millis(5);
+    let service: Arc<dyn seqcheck::StreamService> = Arc::new(seqcheck::MemoryStream::default());
+    let proxied = driver::Proxied::serve(service).expect("served on loopback behind a proxy");
+    let target = proxied.target(None);
+    let (summary, events) = run_and_read(&config, &target);
+    drop(target);
+    proxied.stop();
+    println!("{summary}");
+    assert_well_formed(&events);
+    assert_unique_payloads(&events);
+    let faults = count(&events, Op::NetFault, EventType::Ok);
+    assert!(faults > 0, "the nemesis injected network faults");
+    assert_eq!(faults, count(&events, Op::NetHeal, EventType::Ok));
+    assert!(
+        summary.unknown_outcomes() > 0,
+        "faults made some outcomes unknown"
+    );
+    // Retries carry the same payload with a higher attempt (checked above) and do happen.
+    assert!(events.iter().any(|e| e.attempt.is_some_and(|a| a > 1)));
+    assert_eq!(summary.final_read.incomplete, None);
+    // The final read comes after the last heal.
+    let last_heal = events
+        .iter()
+        .rposition(|e| e.f == Op::NetHeal)
+        .expect("a heal");
+    let first_final = events
+        .iter()
+        .position(|e| e.process == "final-read")
+        .expect("a final read");
+    assert!(first_final > last_heal);
+    let _ = std::fs::remove_dir_all(&dir);
+}

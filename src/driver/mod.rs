@@ -32,6 +32,8 @@ mod commands;
 mod consumer;
 mod control;
 mod final_read;
+#[cfg(feature = "http")]
+mod harness;
 pub mod leases;
 mod lifecycle;
 mod nemesis;
@@ -46,6 +48,8 @@ pub use backoff::Backoff;
 pub use checkpoints::{Checkpoint, CheckpointError, CheckpointStore};
 pub use commands::{CommandError, ServiceCommands};
 pub use final_read::FinalRead;
+#[cfg(feature = "http")]
+pub use harness::{CLIENT_OPTIONS, HarnessError, Proxied, loopback_addr};
 pub use leases::LeaseTable;
 pub use nemesis::{NetFaultKind, Network};
 pub use rng::Rng;
