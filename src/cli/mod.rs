@@ -1,8 +1,8 @@
 //! Command-line parsing and dispatch.
 
 mod check;
-mod history_run;
 mod endpoint;
+mod history_run;
 mod matrix;
 mod serve;
 mod table;
