@@ -8,6 +8,8 @@
 
 pub mod api;
 pub mod clock;
+#[cfg(feature = "http")]
+pub mod driver;
 pub mod history;
 #[cfg(feature = "http")]
 pub mod http;
