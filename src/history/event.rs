@@ -91,7 +91,12 @@ impl Op {
     pub fn is_nemesis(self) -> bool {
         matches!(
             self,
-            Op::Kill | Op::Restart | Op::NetFault | Op::NetHeal | Op::KillConsumer | Op::RestartConsumer
+            Op::Kill
+                | Op::Restart
+                | Op::NetFault
+                | Op::NetHeal
+                | Op::KillConsumer
+                | Op::RestartConsumer
         )
     }
 
@@ -358,7 +363,13 @@ pub struct Event {
 
 impl Event {
     /// An event with only the fixed fields set; the optional ones are filled by the caller.
-    pub fn new(process: impl Into<String>, kind: EventType, f: Op, mono_ns: u64, wall_us: u64) -> Self {
+    pub fn new(
+        process: impl Into<String>,
+        kind: EventType,
+        f: Op,
+        mono_ns: u64,
+        wall_us: u64,
+    ) -> Self {
         Event {
             v: FORMAT_VERSION,
             process: process.into(),
@@ -447,6 +458,9 @@ mod tests {
         };
         let line = serde_json::to_string(&r).expect("serialises");
         assert_eq!(line, r#"{"seq":"1","key":"k","data_b64":"/wA="}"#);
-        assert_eq!(serde_json::from_str::<ReadRecord>(&line).expect("parses"), r);
+        assert_eq!(
+            serde_json::from_str::<ReadRecord>(&line).expect("parses"),
+            r
+        );
     }
 }

@@ -9,7 +9,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Where an event sits: the file it came from (its index among the files checked together)
 /// and its 1-based line. Reports name events this way, so every example can be looked up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct EventRef {
     /// Index of the file among those read together.
     pub file: u32,
@@ -72,7 +74,9 @@ pub fn parse_line(path: &Path, line_no: u64, line: &str) -> Result<Option<Event>
 
 /// Streams the events of one file, in file order, each with its line number. Memory use is one
 /// line at a time.
-pub fn read_events(path: &Path) -> Result<impl Iterator<Item = Result<(u64, Event), HistoryError>>, HistoryError> {
+pub fn read_events(
+    path: &Path,
+) -> Result<impl Iterator<Item = Result<(u64, Event), HistoryError>>, HistoryError> {
     let file = File::open(path).map_err(|source| HistoryError::Io {
         path: path.to_path_buf(),
         source,
@@ -114,7 +118,10 @@ impl HistoryWriter {
     /// A writer into a new file at `path` (truncated if it exists).
     pub fn create(path: &Path, node: Option<String>) -> std::io::Result<Self> {
         let file = File::create(path)?;
-        Ok(Self::to_writer(Box::new(BufWriter::with_capacity(1 << 16, file)), node))
+        Ok(Self::to_writer(
+            Box::new(BufWriter::with_capacity(1 << 16, file)),
+            node,
+        ))
     }
 
     /// A writer into any sink (a `Vec<u8>` behind a shared buffer in tests).
