@@ -820,12 +820,14 @@ impl Sim<'_> {
             if actors == 0 {
                 break;
             }
-            let a = self.rng.below(actors as u64) as usize;
+            // Consumers get 60% of the steps, so they keep up with the producers.
             let before = self.emitted;
-            if a < self.cfg.producers {
+            if self.cfg.consumers == 0 || (self.cfg.producers > 0 && self.rng.chance(400)) {
+                let a = self.rng.below(self.cfg.producers as u64) as usize;
                 self.producer_step(a);
             } else {
-                self.consumer_step(a - self.cfg.producers);
+                let c = self.rng.below(self.cfg.consumers as u64) as usize;
+                self.consumer_step(c);
             }
             if self.emitted == before {
                 self.step += 1; // an idle actor lets time pass

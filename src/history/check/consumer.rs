@@ -4,9 +4,10 @@
 //!
 //! Definitions (positions are history positions; a checkpoint is *durable* once its `ok` is
 //! recorded; `SHARD_END` ranks above every number):
-//! - **unprocessed-before-checkpoint**: an acknowledged record (S, s) that reads returned, and
-//!   a durable checkpoint of S at or above s, but no `process` of (S, s) completed before that
-//!   checkpoint's invoke (the first durable checkpoint reaching s is the one judged).
+//! - **unprocessed-before-checkpoint**: a record (S, s) of the rebuilt log whose put was
+//!   acknowledged (at this or, for a retried put, another position), and a durable checkpoint
+//!   of S at or above s, but no `process` of (S, s) completed before that checkpoint's invoke
+//!   (the first durable checkpoint reaching s is the one judged).
 //! - **illegal-reprocessing**: two completed `process`es of (S, s), the second invoked after
 //!   the first completed, legal only when between them (after the first completed, before the
 //!   second was invoked) the first processor was killed or restarted, or a lease of S was
@@ -130,31 +131,22 @@ pub fn check_shard(
     sf.procs.sort_unstable_by_key(|p| (p.seq, p.inv.t));
     // unprocessed-before-checkpoint
     if !run.is_empty() {
-        let mut prev = None;
-        for ack in &sf.acks {
-            if prev == Some(ack.seq) {
+        for rec in log {
+            if !puts.get(&rec.payload).is_some_and(|p| p.ack.is_some()) {
                 continue;
             }
-            prev = Some(ack.seq);
-            let li = log.partition_point(|r| r.seq < ack.seq);
-            if !log
-                .get(li)
-                .is_some_and(|r| r.seq == ack.seq && r.payload == ack.payload)
-                || !puts.contains_key(&ack.payload)
-            {
-                continue;
-            }
-            let k = run.partition_point(|x| x.1 < ack.seq);
+            let k = run.partition_point(|x| x.1 < rec.seq);
             let Some(&(_, _, ci)) = run.get(k) else {
                 continue;
             };
             let cp = &sf.checkpoints[ci];
-            let pi = sf.procs.partition_point(|p| p.seq < ack.seq);
+            let pi = sf.procs.partition_point(|p| p.seq < rec.seq);
             let done = sf.procs[pi..]
                 .iter()
-                .take_while(|p| p.seq == ack.seq)
+                .take_while(|p| p.seq == rec.seq)
                 .any(|p| p.ok.t < cp.inv.t);
             if !done {
+                let page = &sf.pages[rec.page as usize];
                 tally.add(AnomalyClass::UnprocessedBeforeCheckpoint, cp.inv.t, || {
                     anomaly(
                         AnomalyClass::UnprocessedBeforeCheckpoint,
@@ -162,9 +154,9 @@ pub fn check_shard(
                         format!(
                             "checkpoint {} covers number {}, which was not processed before it",
                             show(cp.value),
-                            ack.seq
+                            rec.seq
                         ),
-                        vec![ack.ok.r, cp.inv.r, cp.ok.r],
+                        vec![page.ok.r, cp.inv.r, cp.ok.r],
                     )
                 });
             }
