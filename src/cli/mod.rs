@@ -2,6 +2,7 @@
 
 mod check;
 mod endpoint;
+mod history;
 mod matrix;
 mod table;
 mod throughput;
@@ -55,6 +56,8 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         events: usize,
     },
+    /// Check recorded histories of concurrent clients, or generate synthetic ones.
+    History(history::HistoryArgs),
     /// Check every stateright model exhaustively and print state counts and speed.
     Models {
         /// Bound multiplier (1 = the bounds `cargo test` uses).
@@ -86,6 +89,7 @@ pub enum CliError {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::History(args) => history::run(args),
         Command::Explore {
             model,
             broken,

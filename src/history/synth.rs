@@ -120,7 +120,11 @@ enum CState {
     Idle,
     Leased,
     HaveCp(Option<u64>),
-    Reading { iter: String, pos: usize, ended: bool },
+    Reading {
+        iter: String,
+        pos: usize,
+        ended: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -176,7 +180,11 @@ fn key_name(k: u32) -> String {
 }
 
 fn payload_text((p, n): (u32, u64)) -> String {
-    if p == u32::MAX { format!("phantom.{n}") } else { format!("producer-{p}.{n}") }
+    if p == u32::MAX {
+        format!("phantom.{n}")
+    } else {
+        format!("producer-{p}.{n}")
+    }
 }
 
 fn key_hash(k: u32) -> u64 {
@@ -231,7 +239,11 @@ impl Sim<'_> {
                 let n = self.producers[i].2;
                 self.producers[i].2 += 1;
                 let key = self.rng.below(self.cfg.keys as u64) as u32;
-                let snfo = if self.rng.chance(100) { self.last_ack.get(&(i, key)).copied() } else { None };
+                let snfo = if self.rng.chance(100) {
+                    self.last_ack.get(&(i, key)).copied()
+                } else {
+                    None
+                };
                 let put = Put {
                     key,
                     payload: (i as u32, n),
@@ -538,7 +550,13 @@ impl Sim<'_> {
                 e.records = Some(self.records_of(&recs));
                 e.millis_behind = Some(behind);
                 if at_end {
-                    e.children = Some(self.shards[s].children.iter().map(|&ch| self.shards[ch].id.clone()).collect());
+                    e.children = Some(
+                        self.shards[s]
+                            .children
+                            .iter()
+                            .map(|&ch| self.shards[ch].id.clone())
+                            .collect(),
+                    );
                 } else {
                     e.next_iterator = Some(it.clone());
                     e.children = Some(Vec::new());
@@ -563,7 +581,8 @@ impl Sim<'_> {
                 };
             }
             CPending::Process(s, r) => {
-                let skip = self.consumers[c].processed > 40 && self.inject(AnomalyClass::UnprocessedBeforeCheckpoint);
+                let skip = self.consumers[c].processed > 40
+                    && self.inject(AnomalyClass::UnprocessedBeforeCheckpoint);
                 if skip {
                     // The consumer never finishes this record, yet checkpoints past it.
                     self.injected = true;
@@ -577,8 +596,14 @@ impl Sim<'_> {
                 }
                 self.consumers[c].processed += 1;
                 self.consumers[c].since_cp += 1;
-                self.consumers[c].last_processed = Some(self.consumers[c].last_processed.map_or(r.seq, |l| l.max(r.seq)));
-                if self.consumers[c].processed > 50 && self.inject(AnomalyClass::IllegalReprocessing) {
+                self.consumers[c].last_processed = Some(
+                    self.consumers[c]
+                        .last_processed
+                        .map_or(r.seq, |l| l.max(r.seq)),
+                );
+                if self.consumers[c].processed > 50
+                    && self.inject(AnomalyClass::IllegalReprocessing)
+                {
                     self.injected = true;
                     self.consumers[c].buffer.push_front(r);
                     self.consumers[c].since_cp = 0;
@@ -590,7 +615,9 @@ impl Sim<'_> {
                 self.emit(e);
                 if let Some(v) = v {
                     let prev = self.checkpoints.insert(s, v);
-                    if let (Some(prev), true) = (prev, self.inject(AnomalyClass::CheckpointBackwards)) {
+                    if let (Some(prev), true) =
+                        (prev, self.inject(AnomalyClass::CheckpointBackwards))
+                    {
                         if prev != SHARD_END && v != SHARD_END && self.consumers[c].processed > 30 {
                             // Write the previous checkpoint again, below the durable one.
                             self.injected = true;
@@ -659,7 +686,11 @@ impl Sim<'_> {
                 .iter()
                 .map(|sh| ListedShard {
                     shard: sh.id.clone(),
-                    parents: sh.parents.iter().map(|&p| self.shards[p].id.clone()).collect(),
+                    parents: sh
+                        .parents
+                        .iter()
+                        .map(|&p| self.shards[p].id.clone())
+                        .collect(),
                     hash_start: sh.lo.to_string(),
                     hash_end: sh.hi.to_string(),
                     start_seq: seq_str(0),
@@ -748,7 +779,8 @@ impl Sim<'_> {
                 e.iterator = Some(it.clone());
                 e.limit = Some(100);
                 self.emit(e);
-                let read_before = |k: usize| self.shards[s].log.get(pos + k).is_some_and(|r| r.read);
+                let read_before =
+                    |k: usize| self.shards[s].log.get(pos + k).is_some_and(|r| r.read);
                 let (first_read, second_read) = (read_before(0), read_before(1));
                 let (mut recs, next, at_end, behind) = self.page(s, pos, 100);
                 if recs.len() >= 3 && self.inject(AnomalyClass::IteratorChain) && second_read {
@@ -765,7 +797,13 @@ impl Sim<'_> {
                 e.records = Some(out);
                 e.millis_behind = Some(behind);
                 if at_end {
-                    e.children = Some(self.shards[s].children.iter().map(|&ch| self.shards[ch].id.clone()).collect());
+                    e.children = Some(
+                        self.shards[s]
+                            .children
+                            .iter()
+                            .map(|&ch| self.shards[ch].id.clone())
+                            .collect(),
+                    );
                 } else {
                     e.next_iterator = Some(it.clone());
                     e.children = Some(Vec::new());
@@ -782,12 +820,19 @@ impl Sim<'_> {
     fn run(&mut self) {
         let total = self.cfg.events.max(1);
         let at = |n: usize, k: usize| total * (k as u64 + 1) / (n as u64 + 1);
-        let mut splits: VecDeque<u64> = (0..self.cfg.splits).map(|k| at(self.cfg.splits, k)).collect();
-        let mut crashes: VecDeque<u64> = (0..self.cfg.crashes).map(|k| at(self.cfg.crashes, k) + total / 20).collect();
+        let mut splits: VecDeque<u64> = (0..self.cfg.splits)
+            .map(|k| at(self.cfg.splits, k))
+            .collect();
+        let mut crashes: VecDeque<u64> = (0..self.cfg.crashes)
+            .map(|k| at(self.cfg.crashes, k) + total / 20)
+            .collect();
         let mut restarts: VecDeque<u64> = crashes.iter().map(|c| c + 40).collect();
         let ck = self.cfg.consumer_kills;
-        let mut ckills: VecDeque<(u64, usize)> = (0..ck).map(|k| (at(ck, k) + total / 10, k % self.cfg.consumers.max(1))).collect();
-        let mut crestarts: VecDeque<(u64, usize)> = ckills.iter().map(|&(t, c)| (t + 30, c)).collect();
+        let mut ckills: VecDeque<(u64, usize)> = (0..ck)
+            .map(|k| (at(ck, k) + total / 10, k % self.cfg.consumers.max(1)))
+            .collect();
+        let mut crestarts: VecDeque<(u64, usize)> =
+            ckills.iter().map(|&(t, c)| (t + 30, c)).collect();
         let actors = self.cfg.producers + self.cfg.consumers;
         while self.emitted < total {
             let e = self.emitted;
@@ -861,7 +906,11 @@ pub fn stream(cfg: &SynthConfig, sink: &mut dyn FnMut(Event)) {
                 parents: Vec::new(),
                 children: Vec::new(),
                 lo: width * i as u64,
-                hi: if i + 1 == shards { u64::MAX } else { width * (i as u64 + 1) - 1 },
+                hi: if i + 1 == shards {
+                    u64::MAX
+                } else {
+                    width * (i as u64 + 1) - 1
+                },
                 closed: false,
                 log: Vec::new(),
             })
@@ -926,7 +975,9 @@ fn acked_puts(events: &[Event]) -> Vec<(usize, usize, String, String)> {
                 pending.insert(&e.process, i);
             }
             EventType::Ok => {
-                if let (Some(inv), Some(sh), Some(sq)) = (pending.remove(e.process.as_str()), &e.shard, &e.seq) {
+                if let (Some(inv), Some(sh), Some(sq)) =
+                    (pending.remove(e.process.as_str()), &e.shard, &e.seq)
+                {
                     out.push((inv, i, sh.clone(), sq.clone()));
                 }
             }
@@ -968,10 +1019,20 @@ fn inject_cross_reshard(events: &mut [Event]) {
             continue;
         };
         let key = key_of(first.0);
-        let Some(pmax) = acks.iter().filter(|a| &a.2 == parent && key_of(a.0) == key).map(|a| a.3.clone()).max() else {
+        let Some(pmax) = acks
+            .iter()
+            .filter(|a| &a.2 == parent && key_of(a.0) == key)
+            .map(|a| a.3.clone())
+            .max()
+        else {
             continue;
         };
-        let Some(first_in_child) = acks.iter().filter(|a| &a.2 == child).map(|a| a.3.clone()).min() else {
+        let Some(first_in_child) = acks
+            .iter()
+            .filter(|a| &a.2 == child)
+            .map(|a| a.3.clone())
+            .min()
+        else {
             continue;
         };
         if first_in_child != first.3 {
@@ -984,7 +1045,10 @@ fn inject_cross_reshard(events: &mut [Event]) {
         let new = seq_str(n - 5);
         let old = first.3.clone();
         for e in events.iter_mut() {
-            for f in [&mut e.seq, &mut e.start_seq, &mut e.snfo].into_iter().flatten() {
+            for f in [&mut e.seq, &mut e.start_seq, &mut e.snfo]
+                .into_iter()
+                .flatten()
+            {
                 if *f == old {
                     f.clone_from(&new);
                 }

@@ -6,14 +6,13 @@
 //! and "after" below always compare these positions; wall-clock times are kept only to measure
 //! lag in milliseconds and to place `AT_TIMESTAMP` iterators.
 
-use super::hash::Names;
+use super::hash::{HashedMap, Names};
 use super::lower::{Body, IterKind, Lowered};
 use super::seq::{Bound, Seq};
 use super::tally::Tally;
 use crate::history::event::{EventType, Op};
 use crate::history::io::EventRef;
 use crate::history::report::{Anomaly, AnomalyClass, Coverage};
-use std::collections::HashMap;
 
 /// A position in the merged history.
 pub type T = u64;
@@ -213,11 +212,11 @@ pub struct Facts {
     /// Per shard, indexed by shard index.
     pub shards: Vec<ShardFacts>,
     /// Logical puts by payload.
-    pub puts: HashMap<u128, PutState>,
+    pub puts: HashedMap<u128, PutState>,
     /// Crashes of the service, in order.
     pub crashes: Vec<Crash>,
     /// Kill and restart positions per consumer.
-    pub consumer_restarts: HashMap<u64, Vec<T>>,
+    pub consumer_restarts: HashedMap<u64, Vec<T>>,
     /// Names.
     pub names: Names,
     /// Format breaks and other anomalies found while collecting.
@@ -246,11 +245,11 @@ struct IterPos {
 /// [`Collector::finish`].
 pub struct Collector {
     t: T,
-    pending: HashMap<u64, Pending>,
-    shard_index: HashMap<u64, u32>,
-    iters: HashMap<u128, IterPos>,
-    epochs: HashMap<u64, u32>,
-    lease_gen: HashMap<u32, u32>,
+    pending: HashedMap<u64, Pending>,
+    shard_index: HashedMap<u64, u32>,
+    iters: HashedMap<u128, IterPos>,
+    epochs: HashedMap<u64, u32>,
+    lease_gen: HashedMap<u32, u32>,
     pending_kill: Option<At>,
     facts: Facts,
 }
@@ -260,17 +259,17 @@ impl Collector {
     pub fn new(example_limit: usize) -> Self {
         Collector {
             t: 0,
-            pending: HashMap::new(),
-            shard_index: HashMap::new(),
-            iters: HashMap::new(),
-            epochs: HashMap::new(),
-            lease_gen: HashMap::new(),
+            pending: HashedMap::default(),
+            shard_index: HashedMap::default(),
+            iters: HashedMap::default(),
+            epochs: HashedMap::default(),
+            lease_gen: HashedMap::default(),
             pending_kill: None,
             facts: Facts {
                 shards: Vec::new(),
-                puts: HashMap::new(),
+                puts: HashedMap::default(),
                 crashes: Vec::new(),
-                consumer_restarts: HashMap::new(),
+                consumer_restarts: HashedMap::default(),
                 names: Names::default(),
                 tally: Tally::new(example_limit),
                 coverage: Coverage::default(),
@@ -713,7 +712,7 @@ impl Collector {
             ch.went_past = Some(at.r);
         }
         if tip {
-            ch.tip = Some(p.inv.t);
+            ch.tip = Some(ch.tip.map_or(p.inv.t, |t| t.max(p.inv.t)));
             ch.went_past = Some(at.r);
         }
         let next_pos = match last {
@@ -854,5 +853,85 @@ impl Collector {
             );
         }
         self.facts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::check::lower::parse_line;
+
+    #[test]
+    fn fact_sizes_match_the_documented_bounds() {
+        let sizes = [
+            ("PutState", std::mem::size_of::<PutState>() + 16),
+            ("Ack", std::mem::size_of::<Ack>()),
+            ("Obs", std::mem::size_of::<Obs>()),
+            ("Page", std::mem::size_of::<Page>()),
+            ("Chain", std::mem::size_of::<Chain>()),
+            ("Proc", std::mem::size_of::<Proc>()),
+            ("Cp", std::mem::size_of::<Cp>()),
+            (
+                "LogRec",
+                std::mem::size_of::<crate::history::check::shard::LogRec>(),
+            ),
+            ("IterPos", std::mem::size_of::<IterPos>() + 16),
+        ];
+        println!("{sizes:?}");
+        let documented = [150, 128, 64, 120, 96, 120, 80, 80, 48];
+        for ((name, size), bound) in sizes.iter().zip(documented) {
+            assert!(*size <= bound, "{name}: {size} bytes, documented {bound}");
+        }
+    }
+
+    fn feed(lines: &[&str]) -> Facts {
+        let mut names = Names::default();
+        let mut c = Collector::new(5);
+        let evs: Vec<_> = lines
+            .iter()
+            .filter_map(|l| parse_line(l.as_bytes(), &mut names))
+            .collect();
+        c.absorb_names(names);
+        for (i, e) in evs.into_iter().enumerate() {
+            c.push(
+                EventRef {
+                    file: 0,
+                    line: i as u64 + 1,
+                },
+                e,
+            );
+        }
+        c.finish()
+    }
+
+    #[test]
+    fn completions_without_invokes_and_double_invokes_are_malformed() {
+        let f = feed(&[
+            r#"{"v":1,"process":"p","type":"ok","f":"put_record","mono_ns":1,"wall_us":1,"shard":"s","seq":"1"}"#,
+            r#"{"v":1,"process":"p","type":"invoke","f":"put_record","mono_ns":1,"wall_us":1,"key":"k","data":"a","attempt":1}"#,
+            r#"{"v":1,"process":"p","type":"invoke","f":"put_record","mono_ns":1,"wall_us":1,"key":"k","data":"a","attempt":2}"#,
+            r#"{"v":1,"process":"p","type":"ok","f":"put_record","mono_ns":1,"wall_us":1,"shard":"s","seq":"5"}"#,
+        ]);
+        assert_eq!(f.tally.count(AnomalyClass::MalformedHistory), 2);
+        let ps = f.puts.values().next().expect("one put");
+        assert_eq!(
+            (ps.attempts, ps.infos, ps.retried_after_uncertain),
+            (2, 1, true)
+        );
+        assert_eq!(ps.ack.map(|a| a.1), Some(Seq::parse("5").expect("number")));
+    }
+
+    #[test]
+    fn a_killed_consumers_pending_step_is_unknown_not_malformed() {
+        let f = feed(&[
+            r#"{"v":1,"process":"c","type":"invoke","f":"process","mono_ns":1,"wall_us":1,"shard":"s","seq":"1","key":"k","data":"a"}"#,
+            r#"{"v":1,"process":"n","type":"invoke","f":"kill_consumer","mono_ns":1,"wall_us":1,"target":"c"}"#,
+            r#"{"v":1,"process":"n","type":"ok","f":"kill_consumer","mono_ns":1,"wall_us":1}"#,
+            r#"{"v":1,"process":"c","type":"invoke","f":"process","mono_ns":1,"wall_us":1,"shard":"s","seq":"1","key":"k","data":"a"}"#,
+            r#"{"v":1,"process":"c","type":"ok","f":"process","mono_ns":1,"wall_us":1}"#,
+        ]);
+        assert_eq!(f.tally.count(AnomalyClass::MalformedHistory), 0);
+        assert_eq!(f.coverage.processed, 1);
+        assert_eq!(f.coverage.consumer_kills, 1);
     }
 }

@@ -25,6 +25,7 @@
 //!   already durable when it was invoked.
 
 use super::collect::{Proc, PutState, ShardFacts, T};
+use super::hash::HashedMap;
 use super::seq::Seq;
 use super::shard::LogRec;
 use super::tally::Tally;
@@ -80,8 +81,8 @@ fn durable_before(run: &[(T, Seq, usize)], t: T) -> Option<(Seq, usize)> {
 pub fn check_shard(
     sf: &mut ShardFacts,
     log: &[LogRec],
-    puts: &HashMap<u128, PutState>,
-    consumer_restarts: &HashMap<u64, Vec<T>>,
+    puts: &HashedMap<u128, PutState>,
+    consumer_restarts: &HashedMap<u64, Vec<T>>,
     shard: &str,
     tally: &mut Tally,
 ) -> Option<T> {

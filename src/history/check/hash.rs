@@ -90,6 +90,13 @@ impl Names {
         self.map.get(&h).map_or("?", |s| s)
     }
 
+    /// Takes in a copy of every name of another table.
+    pub fn absorb_clone(&mut self, other: &Names) {
+        for (h, name) in &other.map {
+            self.map.entry(*h).or_insert_with(|| name.clone());
+        }
+    }
+
     /// Takes in the names of another table.
     pub fn absorb(&mut self, other: Names) {
         self.collisions.extend(other.collisions);
@@ -138,3 +145,31 @@ mod tests {
         assert!(a.collisions.is_empty());
     }
 }
+
+/// A hasher for keys that are already hashes (payload, name and iterator hashes): it keeps
+/// their bits instead of hashing them again.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(K0);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 ^= (v as u64) ^ ((v >> 64) as u64);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 ^= u64::from(v).wrapping_mul(K0);
+    }
+}
+
+/// A map keyed by hashes, with [`PreHashed`].
+pub type HashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PreHashed>>;

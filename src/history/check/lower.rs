@@ -168,7 +168,7 @@ pub struct Rec {
 
 /// The operation-specific part of a lowered event. Absent fields are `None`; a field the
 /// operation needs but the event lacks is judged where it is used.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Body {
     /// Nothing the checker reads.
     Empty,
@@ -246,7 +246,7 @@ pub enum Body {
 }
 
 /// An event in compact form.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Lowered {
     /// Invoke / ok / fail / info.
     pub kind: EventType,

@@ -85,8 +85,15 @@ impl Checker {
         self.collector.push(at, lowered);
     }
 
-    fn push_lowered(&mut self, at: EventRef, event: lower::Lowered) {
+    /// Takes in the next event in the checker's compact form (from [`lower::parse_line`],
+    /// whose names must then be handed over with [`Checker::absorb_names`]).
+    pub fn push_lowered(&mut self, at: EventRef, event: lower::Lowered) {
         self.collector.push(at, event);
+    }
+
+    /// Takes in the names interned while lowering events outside this checker.
+    pub fn absorb_names(&mut self, names: hash::Names) {
+        self.collector.absorb_names(names);
     }
 
     /// Runs the checks over everything pushed and returns the report; `files` names the

@@ -4,6 +4,7 @@
 
 use super::collect::{Crash, PutState, ShardFacts, Start, T};
 use super::cover::{Cover, SuffixMax};
+use super::hash::HashedMap;
 use super::hash::Names;
 use super::seq::{Bound, Seq};
 use super::tally::Tally;
@@ -40,7 +41,7 @@ fn anomaly(class: AnomalyClass, shard: &str, detail: String, events: Vec<EventRe
 /// chains that skip a record of the log. Sorts `sf.obs` and `sf.acks` by number.
 pub fn build_log(
     sf: &mut ShardFacts,
-    puts: &HashMap<u128, PutState>,
+    puts: &HashedMap<u128, PutState>,
     names: &Names,
     tally: &mut Tally,
 ) -> Vec<LogRec> {
@@ -208,7 +209,7 @@ pub struct RecordOptions {
 pub fn check_records(
     sf: &ShardFacts,
     log: &[LogRec],
-    puts: &HashMap<u128, PutState>,
+    puts: &HashedMap<u128, PutState>,
     crashes: &[Crash],
     names: &Names,
     opts: RecordOptions,
