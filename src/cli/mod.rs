@@ -2,6 +2,7 @@
 
 mod check;
 mod endpoint;
+mod history;
 mod history_run;
 mod matrix;
 mod serve;
@@ -60,8 +61,8 @@ enum Command {
     /// Serve the embedded service (or `--model`) as a Kinesis endpoint on loopback until
     /// SIGINT/SIGTERM.
     Serve(serve::ServeArgs),
-    /// Drive a service concurrently and write a history (`history run` once wired).
-    HistoryRun(history_run::RunArgs),
+    /// Check recorded histories of concurrent clients, or generate synthetic ones.
+    History(history::HistoryArgs),
     /// Check every stateright model exhaustively and print state counts and speed.
     Models {
         /// Bound multiplier (1 = the bounds `cargo test` uses).
@@ -94,7 +95,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Serve(args) => serve::run(args),
-        Command::HistoryRun(args) => Ok(history_run::run(args)),
+        Command::History(args) => history::run(args),
         Command::Explore {
             model,
             broken,

@@ -7,11 +7,14 @@
 //! order of what it returns, and unique payloads map every observed record back to the put
 //! that wrote it, so no search over interleavings is needed.
 
+pub mod check;
 pub mod event;
 pub mod io;
 pub mod report;
+pub mod synth;
 pub mod timeline;
 
+pub use check::{CheckOptions, Checker, check_events, check_files};
 pub use event::{Event, EventType, FORMAT_VERSION, Op};
 pub use io::{EventRef, HistoryError, HistoryWriter};
 pub use report::{

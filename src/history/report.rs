@@ -49,6 +49,9 @@ pub enum AnomalyClass {
     /// The history breaks its own format's rules (an ok without an invoke, two pending
     /// operations in one process, an unparsable number).
     MalformedHistory,
+    /// A record a read at the tip still did not return longer after its acknowledgement than
+    /// the bound the user gave (counted only when a bound is given; see [`LagSummary`]).
+    ReadLag,
 }
 
 impl AnomalyClass {
