@@ -872,7 +872,7 @@ mod tests {
             ("IterPos", std::mem::size_of::<IterPos>() + 16),
         ];
         println!("{sizes:?}");
-        let documented = [150, 128, 64, 120, 96, 120, 80, 80, 48];
+        let documented = [224, 112, 64, 192, 192, 120, 112, 80, 64];
         for ((name, size), bound) in sizes.iter().zip(documented) {
             assert!(*size <= bound, "{name}: {size} bytes, documented {bound}");
         }
