@@ -344,7 +344,6 @@ fn synth(a: SynthArgs) -> Result<ExitCode, CliError> {
     } else {
         stream(&cfg, &mut write);
     }
-    drop(write);
     let flushed = out.flush();
     if let Some(source) = err.or(flushed.err()) {
         return Err(CliError::Write { path, source });

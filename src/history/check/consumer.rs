@@ -133,7 +133,7 @@ pub fn check_shard(
     // unprocessed-before-checkpoint
     if !run.is_empty() {
         for rec in log {
-            if !puts.get(&rec.payload).is_some_and(|p| p.ack.is_some()) {
+            if puts.get(&rec.payload).is_none_or(|p| p.ack.is_none()) {
                 continue;
             }
             let k = run.partition_point(|x| x.1 < rec.seq);

@@ -29,12 +29,10 @@ pub struct Batch {
 pub fn parse_block(buf: &[u8], file: u32, first_line: u64) -> Batch {
     let mut names = Names::default();
     let mut events = Vec::with_capacity(buf.len() / 160);
-    let mut line = first_line;
-    for l in buf.split(|&b| b == b'\n') {
+    for (line, l) in (first_line..).zip(buf.split(|&b| b == b'\n')) {
         if let Some(ev) = parse_line(l, &mut names) {
             events.push((EventRef { file, line }, ev));
         }
-        line += 1;
     }
     // `split` yields one empty piece after a final newline.
     Batch { events, names }
