@@ -97,3 +97,57 @@ fn slow_checks_expiry_with_clock_control_and_shows_the_twin_that_expires_early()
     assert_eq!(code, Some(0), "{stdout}");
     assert!(!stdout.contains("expiry (slow)"), "{stdout}");
 }
+
+/// `history check`: an anomaly fails the check (exit 1) unless its class is recorded for the
+/// implementation, in which case it is still reported with its count; a recorded file for
+/// another class hides nothing; a file that does not say why is a usage error.
+#[test]
+fn recorded_history_classes_are_reported_and_only_they_are_tolerated() {
+    let dir = std::env::temp_dir().join(format!("seqcheck-cli-recorded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let history = dir.join("h.jsonl");
+    let history = history.to_str().expect("utf-8 path");
+    let (code, _, stderr) = seqcheck(&[
+        "history",
+        "synth",
+        "--events",
+        "3000",
+        "--crashes",
+        "0",
+        "--inject",
+        "lost-write",
+        "--out",
+        history,
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, stdout, _) = seqcheck(&["history", "check", history]);
+    assert_eq!(code, Some(1), "{stdout}");
+
+    let write = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).expect("recorded file");
+        path.to_str().expect("utf-8 path").to_owned()
+    };
+    let lost = write(
+        "lost.json",
+        r#"{"recorded": [{"class": "lost-write", "why": "a known defect"}]}"#,
+    );
+    let (code, stdout, _) = seqcheck(&["history", "check", history, "--recorded", &lost]);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("recorded lost-write: 1 found"), "{stdout}");
+
+    let other = write(
+        "other.json",
+        r#"{"recorded": [{"class": "phantom", "why": "another defect"}]}"#,
+    );
+    let (code, stdout, _) = seqcheck(&["history", "check", history, "--recorded", &other]);
+    assert_eq!(code, Some(1), "{stdout}");
+
+    let silent = write(
+        "silent.json",
+        r#"{"recorded": [{"class": "lost-write", "why": " "}]}"#,
+    );
+    let (code, _, stderr) = seqcheck(&["history", "check", history, "--recorded", &silent]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
