@@ -40,7 +40,7 @@ pub(crate) fn run(
     let mut rng = Rng::fork(config.seed, rec.process());
     let mut out = FinalRead::default();
     if !topology::wait_active(rec, service, &config.stream, config.final_read_limit)? {
-        out.incomplete = Some("the stream did not become ACTIVE".into());
+        out.incomplete = Some("the stream did not become ACTIVE (or is gone)".into());
     }
     let mut errors = 0;
     let shards = loop {

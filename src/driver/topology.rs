@@ -5,11 +5,15 @@ use super::record::{self, Halted, Recorder};
 use crate::api::{ListShardsRequest, ShardDescription, StreamRequest};
 use crate::history::{EventType, Op};
 use crate::service::StreamService;
-use crate::types::{KinesisError, StreamStatus};
+use crate::types::{ErrorKind, KinesisError, StreamStatus};
 use std::time::{Duration, Instant};
 
 /// Pause between two status polls.
 pub(crate) const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// How long a stream may answer `ResourceNotFoundException` without interruption before it
+/// counts as gone (a peer that lost it across a crash) and waiting for it stops.
+pub(crate) const GONE_AFTER: Duration = Duration::from_secs(5);
 
 /// Every shard of `stream`, one recorded `ListShards` call per page (at most 100 pages).
 pub(crate) fn list_all(
@@ -45,8 +49,9 @@ pub(crate) fn list_all(
     Ok(Ok(shards))
 }
 
-/// Polls `DescribeStreamSummary` until `stream` is `ACTIVE` (true) or `limit` passes (false).
-/// Errors are recorded and polled through: a fault may hide the service for a while.
+/// Polls `DescribeStreamSummary` until `stream` is `ACTIVE` (true), `limit` passes, or the
+/// stream has been not found for [`GONE_AFTER`] in a row (false). Other errors are recorded
+/// and polled through: a fault may hide the service for a while.
 pub(crate) fn wait_active(
     rec: &Recorder<'_>,
     service: &dyn StreamService,
@@ -57,6 +62,7 @@ pub(crate) fn wait_active(
     let req = StreamRequest {
         stream_name: stream.to_owned(),
     };
+    let mut missing_since: Option<Instant> = None;
     loop {
         let mut invoke = rec.event(EventType::Invoke, Op::DescribeStreamSummary);
         record::stream_args(&mut invoke, stream);
@@ -68,7 +74,16 @@ pub(crate) fn wait_active(
         if matches!(&result, Ok(s) if s.status == StreamStatus::ACTIVE) {
             return Ok(true);
         }
-        if Instant::now() >= until {
+        let now = Instant::now();
+        match &result {
+            Err(e) if e.kind == ErrorKind::ResourceNotFoundException => {
+                if now.duration_since(*missing_since.get_or_insert(now)) >= GONE_AFTER {
+                    return Ok(false);
+                }
+            }
+            _ => missing_since = None,
+        }
+        if now >= until {
             return Ok(false);
         }
         std::thread::sleep(POLL_INTERVAL);

@@ -225,6 +225,10 @@ pub struct Facts {
     pub coverage: Coverage,
     /// Events seen.
     pub events: u64,
+    /// When the stream was last found missing (`ResourceNotFoundException` from a
+    /// stream-level call) with nothing on it succeeding afterwards, and no `DeleteStream`
+    /// asked for: from there on, the stream and every record in it are gone.
+    pub stream_gone: Option<At>,
 }
 
 struct Pending {
@@ -251,6 +255,7 @@ pub struct Collector {
     epochs: HashedMap<u64, u32>,
     lease_gen: HashedMap<u32, u32>,
     pending_kill: Option<At>,
+    delete_asked: bool,
     facts: Facts,
 }
 
@@ -265,6 +270,7 @@ impl Collector {
             epochs: HashedMap::default(),
             lease_gen: HashedMap::default(),
             pending_kill: None,
+            delete_asked: false,
             facts: Facts {
                 shards: Vec::new(),
                 puts: HashedMap::default(),
@@ -274,6 +280,7 @@ impl Collector {
                 tally: Tally::new(example_limit),
                 coverage: Coverage::default(),
                 events: 0,
+                stream_gone: None,
             },
         }
     }
@@ -377,6 +384,17 @@ impl Collector {
     }
 
     fn complete(&mut self, p: Pending, kind: EventType, done: Body, at: At) {
+        match (&done, kind, p.f) {
+            (Body::StreamNotFound, _, _) if !self.delete_asked => {
+                self.facts.stream_gone.get_or_insert(at);
+            }
+            (_, EventType::Ok, Op::DescribeStreamSummary | Op::ListShards | Op::PutRecord)
+            | (_, EventType::Ok, Op::PutRecords | Op::GetShardIterator | Op::GetRecords) => {
+                self.facts.stream_gone = None;
+            }
+            (_, _, Op::DeleteStream) => self.delete_asked = true,
+            _ => {}
+        }
         match p.f {
             Op::PutRecord => self.put_record(p, kind, done, at),
             Op::PutRecords => self.put_records(p, kind, done, at),

@@ -66,6 +66,7 @@ pub fn check(facts: Facts, opts: &CheckOptions, files: Vec<String>) -> Report {
         names,
         mut tally,
         mut coverage,
+        stream_gone,
         ..
     } = facts;
     let limit = opts.example_limit;
@@ -148,6 +149,7 @@ pub fn check(facts: Facts, opts: &CheckOptions, files: Vec<String>) -> Report {
     // 3. Record and consumer checks per shard.
     let ropts = RecordOptions {
         lag_bound_ms: opts.lag_bound_ms,
+        stream_gone,
     };
     par_map(&mut per, threads, |si, p| {
         p.summary =

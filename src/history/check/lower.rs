@@ -138,6 +138,8 @@ pub struct RawEvent<'a> {
     shard_end: bool,
     #[serde(borrow, default)]
     target: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    error: Option<Text<'a>>,
 }
 
 /// How a `get_shard_iterator` positions its iterator.
@@ -241,6 +243,9 @@ pub enum Body {
     },
     /// A nemesis event's target.
     Target(Option<u64>),
+    /// A stream-level call (`DescribeStreamSummary`, `ListShards`) failed with
+    /// `ResourceNotFoundException`: the stream was not there.
+    StreamNotFound,
     /// The line is not a valid event of the format; the reason.
     Bad(String),
 }
@@ -441,6 +446,14 @@ pub fn lower(raw: &RawEvent<'_>, names: &mut Names) -> Result<Lowered, String> {
         }
         _ => Body::Empty,
     };
+    let body = match (raw.kind, raw.f, &raw.error) {
+        (EventType::Fail, Op::DescribeStreamSummary | Op::ListShards, Some(e))
+            if e.0 == "ResourceNotFoundException" =>
+        {
+            Body::StreamNotFound
+        }
+        _ => body,
+    };
     Ok(Lowered {
         kind: raw.kind,
         f: raw.f,
@@ -517,6 +530,7 @@ pub fn lower_event(e: &Event, names: &mut Names) -> Lowered {
         }),
         shard_end: e.shard_end,
         target: text(&e.target),
+        error: text(&e.error),
     };
     lower(&raw, names).unwrap_or_else(|reason| Lowered {
         kind: e.kind,

@@ -2,7 +2,7 @@
 //! reads that skip, acknowledged records that are gone, and how long reads lagged behind
 //! acknowledgements. Each shard is checked on its own, so shards run in parallel.
 
-use super::collect::{Crash, PutState, ShardFacts, Start, T};
+use super::collect::{At, Crash, PutState, ShardFacts, Start, T};
 use super::cover::{Cover, SuffixMax};
 use super::hash::HashedMap;
 use super::hash::Names;
@@ -202,6 +202,8 @@ pub struct ShardSummary {
 pub struct RecordOptions {
     /// Lag bound in ms, if any.
     pub lag_bound_ms: Option<f64>,
+    /// Where the stream was found gone for good ([`super::collect::Facts::stream_gone`]).
+    pub stream_gone: Option<At>,
 }
 
 /// The record checks of one shard over its rebuilt `log` (from [`build_log`]): lost writes,
@@ -268,6 +270,35 @@ pub fn check_records(
             .filter(|r| r.seq == ack.seq && r.payload == ack.payload);
         if rec.is_none() && ps.seen > 0 {
             continue; // read elsewhere: an acknowledgement mismatch, judged across shards
+        }
+        // The whole stream gone (not found, never deleted): every record acknowledged before
+        // is lost with it, across the crash between the two if there is one.
+        if let Some(gone) = opts.stream_gone.filter(|g| g.t > ack.ok.t) {
+            let crash = crashes
+                .iter()
+                .find(|c| c.kill.t > ack.ok.t && c.kill.t < gone.t);
+            let mut events = vec![ack.inv.r, ack.ok.r];
+            let class = match crash {
+                Some(c) => {
+                    events.push(c.kill.r);
+                    events.extend(c.restart.map(|r| r.r));
+                    AnomalyClass::LostAcrossCrash
+                }
+                None => AnomalyClass::LostWrite,
+            };
+            events.push(gone.r);
+            tally.add(class, ack.inv.t, || {
+                anomaly(
+                    class,
+                    &shard,
+                    format!(
+                        "number {} was acknowledged, and then the stream itself was not found (line {}) although nothing deleted it",
+                        ack.seq, gone.r.line
+                    ),
+                    events,
+                )
+            });
+            continue;
         }
         // Lost across a crash: the first crash after the acknowledgement whose restart came
         // after the record's last read.
