@@ -66,7 +66,8 @@ pub fn hash64(bytes: &[u8]) -> u64 {
 /// a collision (the checker then reports the history as malformed rather than merge the names).
 #[derive(Debug, Default)]
 pub struct Names {
-    map: HashMap<u64, Box<str>>,
+    // Keyed by the name's own 64-bit hash, so the table need not hash it again.
+    map: HashedMap<u64, Box<str>>,
     /// Pairs of different names with one hash.
     pub collisions: Vec<(String, String)>,
 }

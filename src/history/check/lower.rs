@@ -14,6 +14,8 @@ use serde::de::{Deserializer, Visitor};
 use std::borrow::Cow;
 use std::fmt;
 
+pub mod fast;
+
 /// A string field that borrows from the line when it can.
 #[derive(Debug)]
 pub struct Text<'a>(pub Cow<'a, str>);
@@ -315,7 +317,11 @@ pub fn parse_line(line: &[u8], names: &mut Names) -> Option<Lowered> {
         process: 0,
         body: Body::Bad(reason),
     };
-    match serde_json::from_slice::<RawEvent<'_>>(line) {
+    let parsed = match fast::scan(line) {
+        Some(raw) => Ok(raw),
+        None => serde_json::from_slice::<RawEvent<'_>>(line),
+    };
+    match parsed {
         Ok(raw) => Some(lower(&raw, names).unwrap_or_else(|reason| Lowered {
             kind: raw.kind,
             f: raw.f,
