@@ -2,8 +2,8 @@
 //! acknowledged in it: the checker must say so even when no read after the restart exists to
 //! show the records missing (a service that forgets the whole stream across a crash).
 
-use seqcheck::history::check::lower::parse_line;
 use seqcheck::history::check::hash::Names;
+use seqcheck::history::check::lower::parse_line;
 use seqcheck::history::{AnomalyClass, CheckOptions, Checker, EventRef, Report, Verdict};
 
 fn check(lines: &[String]) -> Report {
@@ -40,14 +40,31 @@ fn history(tail: &[&str]) -> Vec<String> {
     };
     let seq = "49590338271490256608559692538361571095921575989136588898";
     let mut v = vec![
-        line("p0", "invoke", "put_record", r#","stream":"s","key":"k","data":"p0-1""#),
-        line("p0", "ok", "put_record", &format!(r#","shard":"shardId-000000000000","seq":"{seq}""#)),
-        line("c0", "invoke", "get_records", r#","shard":"shardId-000000000000","iterator":"i1""#),
+        line(
+            "p0",
+            "invoke",
+            "put_record",
+            r#","stream":"s","key":"k","data":"p0-1""#,
+        ),
+        line(
+            "p0",
+            "ok",
+            "put_record",
+            &format!(r#","shard":"shardId-000000000000","seq":"{seq}""#),
+        ),
+        line(
+            "c0",
+            "invoke",
+            "get_records",
+            r#","shard":"shardId-000000000000","iterator":"i1""#,
+        ),
         line(
             "c0",
             "ok",
             "get_records",
-            &format!(r#","records":[{{"seq":"{seq}","key":"k","data":"p0-1"}}],"next_iterator":"i2","millis_behind":0"#),
+            &format!(
+                r#","records":[{{"seq":"{seq}","key":"k","data":"p0-1"}}],"next_iterator":"i2","millis_behind":0"#
+            ),
         ),
         line("nemesis", "invoke", "kill", r#","target":"service""#),
         line("nemesis", "ok", "kill", r#","target":"service""#),
@@ -85,9 +102,18 @@ fn a_stream_gone_after_a_restart_loses_its_records_across_the_crash() {
     let r = check(&history(&["describe-not-found"]));
     assert_eq!(count(&r, AnomalyClass::LostAcrossCrash), 1, "{r:#?}");
     assert_eq!(r.verdict, Verdict::Invalid);
-    let ex = &r.classes.iter().find(|c| c.class == AnomalyClass::LostAcrossCrash).unwrap().examples[0];
+    let ex = &r
+        .classes
+        .iter()
+        .find(|c| c.class == AnomalyClass::LostAcrossCrash)
+        .unwrap()
+        .examples[0];
     println!("counterexample: {} at {:?}", ex.detail, ex.events);
-    assert!(ex.detail.contains("the stream itself was not found"), "{}", ex.detail);
+    assert!(
+        ex.detail.contains("the stream itself was not found"),
+        "{}",
+        ex.detail
+    );
 }
 
 #[test]

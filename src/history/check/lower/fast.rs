@@ -440,6 +440,7 @@ pub fn scan(line: &[u8]) -> Option<RawEvent<'_>> {
         shards: None,
         shard_end: false,
         target: None,
+        error: None,
     };
     c.object(|c, k| {
         match k {
@@ -550,6 +551,10 @@ pub fn scan(line: &[u8]) -> Option<RawEvent<'_>> {
                 once(&mut seen, 25)?;
                 ev.target = c.opt_text()?;
             }
+            "error" => {
+                once(&mut seen, 26)?;
+                ev.error = c.opt_text()?;
+            }
             _ => c.skip(1)?,
         }
         Some(())
@@ -576,14 +581,13 @@ mod tests {
     /// The lowering of `line` by serde alone, as the checker did before the scanner.
     fn serde_lowered(line: &[u8]) -> String {
         let mut names = Names::default();
-        let lowered = match serde_json::from_slice::<RawEvent<'_>>(line) {
+        match serde_json::from_slice::<RawEvent<'_>>(line) {
             Ok(raw) => match super::super::lower(&raw, &mut names) {
                 Ok(l) => format!("{l:?}"),
                 Err(_) => "bad".to_owned(),
             },
             Err(_) => "bad".to_owned(),
-        };
-        lowered
+        }
     }
 
     /// Checks the scanner's guarantee on one line: when it answers, serde answers the same,
