@@ -225,8 +225,8 @@ pub struct Facts {
     pub coverage: Coverage,
     /// Events seen.
     pub events: u64,
-    /// When the stream was last found missing (`ResourceNotFoundException` from a
-    /// stream-level call) with nothing on it succeeding afterwards, and no `DeleteStream`
+    /// The first of the stream's final run of `ResourceNotFoundException` answers to
+    /// stream-level calls (nothing on it succeeded afterwards), when no `DeleteStream` was
     /// asked for: from there on, the stream and every record in it are gone.
     pub stream_gone: Option<At>,
 }
@@ -388,8 +388,16 @@ impl Collector {
             (Body::StreamNotFound, _, _) if !self.delete_asked => {
                 self.facts.stream_gone.get_or_insert(at);
             }
-            (_, EventType::Ok, Op::DescribeStreamSummary | Op::ListShards | Op::PutRecord)
-            | (_, EventType::Ok, Op::PutRecords | Op::GetShardIterator | Op::GetRecords) => {
+            (
+                _,
+                EventType::Ok,
+                Op::DescribeStreamSummary
+                | Op::ListShards
+                | Op::PutRecord
+                | Op::PutRecords
+                | Op::GetShardIterator
+                | Op::GetRecords,
+            ) => {
                 self.facts.stream_gone = None;
             }
             (_, _, Op::DeleteStream) => self.delete_asked = true,

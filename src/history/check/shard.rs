@@ -273,10 +273,10 @@ pub fn check_records(
         }
         // The whole stream gone (not found, never deleted): every record acknowledged before
         // is lost with it, across the crash between the two if there is one.
+        // The first crash after the acknowledgement (crashes are in history order).
+        let k0 = crashes.partition_point(|c| c.kill.t <= ack.ok.t);
         if let Some(gone) = opts.stream_gone.filter(|g| g.t > ack.ok.t) {
-            let crash = crashes
-                .iter()
-                .find(|c| c.kill.t > ack.ok.t && c.kill.t < gone.t);
+            let crash = crashes.get(k0).filter(|c| c.kill.t < gone.t);
             let mut events = vec![ack.inv.r, ack.ok.r];
             let class = match crash {
                 Some(c) => {
@@ -302,7 +302,6 @@ pub fn check_records(
         }
         // Lost across a crash: the first crash after the acknowledgement whose restart came
         // after the record's last read.
-        let k0 = crashes.partition_point(|c| c.kill.t <= ack.ok.t);
         let last = rec.map(|r| r.last_t);
         let k = (k0..crashes.len()).find(|&k| {
             crashes[k]
